@@ -1,0 +1,13 @@
+"""Named hyperparameter sets and the override parser.
+
+Every module defining sets is imported here, explicitly, so that `hparams.registry` is
+complete whenever this package is imported.
+"""
+
+from hparams import env_sets  # noqa: F401  (registers sets)
+from hparams.errors import UserError
+from hparams.hparams import HParams
+from hparams.registry import format_listing, get, list_sets, register, resolve, resolve_tree
+
+__all__ = ["HParams", "UserError", "format_listing", "get", "list_sets", "register",
+           "resolve", "resolve_tree"]

@@ -1,0 +1,1 @@
+"""Networks: next-frame world models and policy/value networks."""

@@ -1,0 +1,1 @@
+"""Environments and data: Atari games, named problems, trajectory storage and input pipelines."""

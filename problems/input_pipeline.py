@@ -1,0 +1,148 @@
+"""Reading trajectory shards back: decoded arrays, and tf.data windows for world models.
+
+Shards are decoded once into memory (PNG decoding runs in parallel through tf.data), and
+windows are cut from those arrays by index: a window is `stack` input frames and their
+actions plus the next frame and the reward for the last input action, always inside one
+episode. Decoding once matters: the world model sees each frame many times per epoch.
+"""
+
+import glob
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from hparams.errors import UserError
+from problems import trajectory
+
+_FEATURES = {
+    "frame": tf.io.FixedLenFeature([], tf.string),
+    "action": tf.io.FixedLenFeature([], tf.int64),
+    "reward": tf.io.FixedLenFeature([], tf.int64),
+    "unclipped_reward": tf.io.FixedLenFeature([], tf.float32),
+    "done": tf.io.FixedLenFeature([], tf.int64),
+    "frame_number": tf.io.FixedLenFeature([], tf.int64),
+    "episode": tf.io.FixedLenFeature([], tf.int64),
+    "epoch": tf.io.FixedLenFeature([], tf.int64),
+}
+
+
+def shard_paths(data_dir, dataset, split, epochs=None):
+    """Paths of the `split` shards of the given (default: all complete) epochs."""
+    available = trajectory.list_epochs(data_dir, dataset)
+    if epochs is None:
+        epochs = available
+    missing = sorted(set(epochs) - set(available))
+    if missing:
+        raise UserError(f"dataset '{dataset}' in '{data_dir}' has no complete epoch(s) "
+                        f"{missing}; it has {available}")
+    paths = []
+    for epoch in epochs:
+        prefix = glob.escape(os.path.join(data_dir, trajectory.epoch_prefix(dataset, epoch)))
+        paths += sorted(glob.glob(f"{prefix}.{split}-*.tfrecord"))
+    return paths
+
+
+def read_arrays(paths, channels, batch=512):
+    """Decodes the records of `paths`, in order, into a dict of numpy arrays.
+
+    Raises:
+        UserError: a shard is missing or corrupt (naming it).
+    """
+    def parse(serialized):
+        record = tf.io.parse_single_example(serialized, _FEATURES)
+        record["frame"] = tf.io.decode_png(record["frame"], channels=channels)
+        return record
+
+    parts = {}
+    for path in paths:
+        dataset = tf.data.TFRecordDataset(path).map(
+            parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch)
+        try:
+            for record in dataset.as_numpy_iterator():
+                for key, value in record.items():
+                    parts.setdefault(key, []).append(value)
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
+            raise UserError(f"corrupt trajectory shard '{path}': "
+                            f"{e.message.splitlines()[0]}") from None
+        except tf.errors.NotFoundError:
+            raise UserError(f"trajectory shard '{path}' is missing") from None
+    if not parts:
+        return {key: np.zeros((0,), np.int64) for key in _FEATURES}
+    arrays = {key: np.concatenate(values) for key, values in parts.items()}
+    for key in ("action", "reward", "done"):
+        arrays[key] = arrays[key].astype(np.int32)
+    return arrays
+
+
+def load_split(data_dir, dataset, split, epochs=None):
+    """All frames of one split of a dataset, decoded: a dict of numpy arrays."""
+    stats = trajectory.dataset_stats(data_dir, dataset)
+    channels = stats["frame_format"]["channels"]
+    return read_arrays(shard_paths(data_dir, dataset, split, epochs), channels)
+
+
+def window_starts(episode, frame_number, stack_size):
+    """Indices i such that records i .. i+stack_size are consecutive frames of one episode
+    (stack_size inputs and one target)."""
+    n = len(episode)
+    length = stack_size + 1
+    if n < length:
+        return np.zeros((0,), np.int64)
+    linked = (episode[1:] == episode[:-1]) & (frame_number[1:] == frame_number[:-1] + 1)
+    # A window needs all (length - 1) links inside it; count links with a running sum.
+    links = np.concatenate([[0], np.cumsum(linked)])
+    starts = np.arange(n - length + 1)
+    ok = links[starts + length - 1] - links[starts] == length - 1
+    return starts[ok]
+
+
+def gather_windows(arrays, starts, stack_size):
+    """The windows beginning at `starts`, as a dict of numpy arrays:
+    inputs [B, stack, H, W, C], input_actions [B, stack], target_frame [B, H, W, C],
+    target_reward [B] (clipped, the reward for the last input action), target_raw_reward [B].
+    """
+    index = starts[:, None] + np.arange(stack_size + 1)
+    frames = arrays["frame"][index]
+    last = starts + stack_size - 1
+    return {
+        "inputs": frames[:, :stack_size],
+        "input_actions": arrays["action"][index[:, :stack_size]],
+        "target_frame": frames[:, stack_size],
+        "target_reward": arrays["reward"][last],
+        "target_raw_reward": arrays["unclipped_reward"][last],
+    }
+
+
+def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, seed=0):
+    """A tf.data pipeline of window batches (see `gather_windows`), shuffled and prefetched.
+
+    Raises:
+        UserError: the data holds no complete window (too few frames per episode).
+    """
+    starts = window_starts(arrays["episode"], arrays["frame_number"], stack_size)
+    if len(starts) == 0:
+        raise UserError(f"the data holds no window of {stack_size + 1} consecutive frames")
+    sample = gather_windows(arrays, starts[:1], stack_size)
+    keys = sorted(sample)
+
+    def gather(batch_starts):
+        windows = gather_windows(arrays, batch_starts, stack_size)
+        return [windows[k] for k in keys]
+
+    def to_dict(batch_starts):
+        values = tf.numpy_function(gather, [batch_starts], [tf.as_dtype(sample[k].dtype)
+                                                            for k in keys])
+        out = {}
+        for key, value in zip(keys, values):
+            value.set_shape((None,) + sample[key].shape[1:])
+            out[key] = value
+        return out
+
+    dataset = tf.data.Dataset.from_tensor_slices(starts)
+    if shuffle:
+        dataset = dataset.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=repeat)
+    return dataset.map(to_dict, num_parallel_calls=2).prefetch(2)

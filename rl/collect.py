@@ -1,0 +1,90 @@
+"""Collecting real experience into trajectory shards with any policy."""
+
+import numpy as np
+
+from rl.progress import Progress
+
+
+class _EpisodeChunk:
+    """The frames of one sub-env since its last flush: consecutive steps of one episode."""
+
+    def __init__(self):
+        self.frames, self.actions, self.rewards, self.raw_rewards = [], [], [], []
+        self.dones, self.frame_numbers = [], []
+
+    def add(self, frame, action, reward, raw_reward, done, frame_number):
+        self.frames.append(frame)
+        self.actions.append(action)
+        self.rewards.append(reward)
+        self.raw_rewards.append(raw_reward)
+        self.dones.append(done)
+        self.frame_numbers.append(frame_number)
+
+    def __len__(self):
+        return len(self.frames)
+
+
+def random_policy(action_space_n, seed):
+    """A uniform random policy over `action_space_n` actions for a batch of observations."""
+    rng = np.random.default_rng(seed)
+    return lambda observations: rng.integers(0, action_space_n, size=len(observations))
+
+
+def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
+            label="collect"):
+    """Plays `policy` in the vector `env` for `num_steps` agent steps (summed over
+    sub-envs) and writes every frame to `writer` (a TrajectoryWriter).
+
+    Episodes still running at the end are written as far as they got (their last frame
+    has done=0), so no step is thrown away. Returns the number of steps taken.
+
+    Args:
+        env: an Atari vector env (observations [N, stack, H, W, C], info["raw_reward"]).
+        policy: maps a batch of observations to a batch of integer actions.
+        num_steps: agent steps to take in all.
+        writer: where the frames go.
+        first_episode_id: ids of new episodes count up from here (unique per dataset).
+        chunk_length: frames per chunk handed to the writer (the split granularity).
+    """
+    num_envs = env.num_envs
+    obs, _ = env.reset()
+    chunks = [_EpisodeChunk() for _ in range(num_envs)]
+    episode_ids = [first_episode_id + i for i in range(num_envs)]
+    next_episode_id = first_episode_id + num_envs
+    frame_numbers = [0] * num_envs
+    progress = Progress(label, num_steps)
+
+    def flush(i):
+        chunk = chunks[i]
+        if len(chunk):
+            writer.add_chunk(chunk.frames, chunk.actions, chunk.rewards, chunk.raw_rewards,
+                             chunk.dones, chunk.frame_numbers, episode_ids[i])
+        chunks[i] = _EpisodeChunk()
+
+    steps = 0
+    while steps < num_steps:
+        actions = np.asarray(policy(obs))
+        next_obs, rewards, terminated, truncated, info = env.step(actions)
+        raw_rewards = info["raw_reward"]
+        for i in range(num_envs):
+            chunks[i].add(obs[i, -1].copy(), actions[i], rewards[i], raw_rewards[i], False,
+                          frame_numbers[i])
+            frame_numbers[i] += 1
+            if terminated[i] or truncated[i]:
+                last = info["final_obs"][i, -1].copy()
+                chunks[i].add(last, 0, 0, 0.0, True, frame_numbers[i])
+                flush(i)
+                episode_ids[i] = next_episode_id
+                next_episode_id += 1
+                frame_numbers[i] = 0
+            elif len(chunks[i]) >= chunk_length:
+                flush(i)
+        obs = next_obs
+        steps += num_envs
+        progress.update(min(steps, num_steps))
+    for i in range(num_envs):
+        # The current frame of a running episode: no action was taken in it yet.
+        chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, frame_numbers[i])
+        flush(i)
+    progress.finish()
+    return steps

@@ -1,0 +1,22 @@
+"""Model-based reinforcement learning for Atari (SimPLe), after Tensor2Tensor's rl package."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="simple-rl",
+    version="0.1.0",
+    description="Model-based RL for Atari: world models and PPO, after T2T's rl and SimPLe",
+    python_requires=">=3.10",
+    packages=find_packages(include=["rl", "rl.*", "models", "models.*", "problems",
+                                    "problems.*", "hparams", "hparams.*"]),
+    # Ranges are bounded above: an unpinned gym once broke every install of the original.
+    install_requires=[
+        "tensorflow-cpu>=2.16,<2.22",
+        "gymnasium>=1.1,<1.5",
+        "ale-py>=0.12,<0.13",
+        "numpy>=1.26,<3",
+        "absl-py>=2.0,<3",
+        "opencv-python-headless>=4.9,<6",
+    ],
+    extras_require={"test": ["pytest>=8"]},
+)

@@ -1,0 +1,29 @@
+"""Shared test helpers: running entrypoints as subprocesses, small real datasets."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_module(module, *args, timeout=600, env=None):
+    """Runs `python -m module args...` from the repo root; returns the CompletedProcess."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1")
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def pong_dataset(tmp_path_factory):
+    """About 1,600 steps of random-policy Pong with short chunks, written in-process."""
+    import hparams
+    from rl import datagen
+
+    data_dir = str(tmp_path_factory.mktemp("pong_data"))
+    env_hparams = hparams.resolve("atari_simple", "num_envs=4")
+    stats = datagen.generate(data_dir, "pong", 1600, env_hparams, seed=1)
+    return data_dir, stats

@@ -1,0 +1,178 @@
+"""TFRecord round trip, windows, the train/dev split and statistics."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import hparams
+from hparams import UserError
+from problems import atari, input_pipeline, trajectory
+from rl import collect
+
+
+class RecordingWriter:
+    """Stands beside a real TrajectoryWriter and keeps what it was given, for comparison."""
+
+    def __init__(self, inner):
+        self.inner, self.chunks = inner, []
+
+    def add_chunk(self, *args):
+        self.chunks.append([np.array(a) if not np.isscalar(a) else a for a in args])
+        self.inner.add_chunk(*args)
+
+
+def test_frames_round_trip_identically(tmp_path):
+    config = atari.AtariConfig.from_hparams("freeway", hparams.get("atari_simple"))
+    env = atari.AtariEnv(config, 2, seed=0)
+    writer = trajectory.TrajectoryWriter(str(tmp_path), "rt", 0, config.to_dict(),
+                                         num_train_shards=2)
+    recorder = RecordingWriter(writer)
+    collect.collect(env, collect.random_policy(3, 0), 300, recorder, first_episode_id=0,
+                    chunk_length=40)
+    writer.close()
+    paths = [p for split in ("train", "dev")
+             for p in input_pipeline.shard_paths(str(tmp_path), "rt", split)]
+    arrays = input_pipeline.read_arrays(paths, channels=3)
+    # Records come back shard by shard: chunk k went to shard k mod 3.
+    order = [c for s in range(3) for k, c in enumerate(recorder.chunks) if k % 3 == s]
+    frames = np.concatenate([c[0] for c in order])
+    np.testing.assert_array_equal(arrays["frame"], frames)
+    np.testing.assert_array_equal(arrays["action"], np.concatenate([c[1] for c in order]))
+    np.testing.assert_array_equal(arrays["reward"], np.concatenate([c[2] for c in order]))
+    np.testing.assert_array_equal(arrays["frame_number"],
+                                  np.concatenate([c[5] for c in order]))
+    assert arrays["frame"].dtype == np.uint8 and arrays["frame"].shape[1:] == (105, 80, 3)
+    assert np.all(arrays["epoch"] == 0)
+    # 300 steps on 2 envs, plus each env's current frame at the end: 302 records.
+    assert len(frames) == 302
+
+
+def write_episodes(data_dir, lengths, epoch=0, chunk_length=1000, num_train_shards=1):
+    """Writes hand-made episodes: frame value = global index, reward 1 on every 3rd step."""
+    writer = trajectory.TrajectoryWriter(data_dir, "hand", epoch, {"channels": 1},
+                                         num_train_shards=num_train_shards)
+    index = 0
+    for episode, length in enumerate(lengths):
+        for start in range(0, length, chunk_length):
+            n = min(chunk_length, length - start)
+            steps = np.arange(start, start + n)
+            frames = ((index + np.arange(n)) % 256).astype(np.uint8).reshape(n, 1, 1, 1)
+            frames = np.broadcast_to(frames, (n, 2, 2, 1)).copy()
+            rewards = (steps % 3 == 0).astype(np.int32)
+            dones = steps == length - 1
+            rewards[dones] = 0
+            writer.add_chunk(frames, np.full(n, episode % 4), rewards, rewards * 2.0, dones,
+                             steps, epoch * 1000 + episode)
+            index += n
+    return writer.close()
+
+
+def test_windows_never_cross_an_episode_end(tmp_path):
+    write_episodes(str(tmp_path), [7, 3, 10, 5], num_train_shards=1)
+    paths = input_pipeline.shard_paths(str(tmp_path), "hand", "train")
+    paths += input_pipeline.shard_paths(str(tmp_path), "hand", "dev")
+    arrays = input_pipeline.read_arrays(paths, channels=1)
+    starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"], 4)
+    for s in starts:
+        assert len(set(arrays["episode"][s:s + 5])) == 1
+        assert list(arrays["frame_number"][s:s + 5]) == list(range(arrays["frame_number"][s],
+                                                                  arrays["frame_number"][s] + 5))
+    # Episodes of 7, 3, 10 and 5 frames hold 3 + 0 + 6 + 1 windows of 5 frames.
+    assert len(starts) == 10
+
+
+def test_window_starts_hand_cases():
+    episode = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    frame = np.array([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4])
+    assert list(input_pipeline.window_starts(episode, frame, 4)) == [0, 1, 6]
+    # A gap in frame numbers (a chunk that went to another shard) breaks windows too.
+    frame_gap = np.array([0, 1, 2, 30, 31, 32, 33, 34, 2, 3, 4])
+    episode_gap = np.zeros(11, np.int64)
+    assert list(input_pipeline.window_starts(episode_gap, frame_gap, 4)) == [3]
+    assert len(input_pipeline.window_starts(episode[:3], frame[:3], 4)) == 0
+
+
+def test_gathered_window_content(tmp_path):
+    write_episodes(str(tmp_path), [12])
+    arrays = input_pipeline.load_split(str(tmp_path), "hand", "train")
+    windows = input_pipeline.gather_windows(arrays, np.array([2]), 4)
+    assert windows["inputs"].shape == (1, 4, 2, 2, 1)
+    assert list(windows["inputs"][0, :, 0, 0, 0]) == [2, 3, 4, 5]
+    assert windows["target_frame"][0, 0, 0, 0] == 6
+    # The reward for the action in the last input frame (step 5): 5 % 3 != 0 -> 0.
+    assert windows["target_reward"][0] == 0
+    windows = input_pipeline.gather_windows(arrays, np.array([2, 3, 4]), 3)
+    assert list(windows["target_reward"]) == [0, 0, 1]  # last input steps 4, 5, 6
+    assert list(windows["input_actions"][0]) == [0, 0, 0]
+
+
+def test_window_dataset_batches(tmp_path):
+    write_episodes(str(tmp_path), [40, 40])
+    arrays = input_pipeline.load_split(str(tmp_path), "hand", "train")
+    batch = next(iter(input_pipeline.window_dataset(arrays, 4, 8)))
+    assert batch["inputs"].shape == (8, 4, 2, 2, 1)
+    assert batch["target_frame"].shape == (8, 2, 2, 1)
+    # Target frame value = last input value + 1 (frames count up within an episode).
+    last = batch["inputs"].numpy()[:, -1, 0, 0, 0].astype(int)
+    np.testing.assert_array_equal(batch["target_frame"].numpy()[:, 0, 0, 0], (last + 1) % 256)
+
+
+def test_split_and_statistics(tmp_path):
+    # 3 episodes in chunks of 10 frames, round-robin over 2 train shards + 1 dev shard.
+    stats = write_episodes(str(tmp_path), [30, 30, 25], chunk_length=10, num_train_shards=2)
+    assert stats["frames"] == 85
+    assert stats["dev_frames"] == 25  # chunks 2, 5, 8 of 9: 10 + 10 + 5 frames
+    assert stats["train_frames"] == 60
+    assert stats["episodes"] == 3 and stats["finished_episodes"] == 3
+    # Rewards on steps 0, 3, 6, ... but not the last step (24): 10, 10 and 8.
+    assert stats["mean_clipped_return"] == pytest.approx(28 / 3)
+    assert stats["mean_raw_return"] == pytest.approx(2 * 28 / 3)
+    on_disk = json.load(open(trajectory.stats_path(str(tmp_path), "hand", 0)))
+    assert on_disk["frames"] == 85
+
+
+def test_appending_an_epoch_leaves_earlier_shards_untouched(tmp_path):
+    write_episodes(str(tmp_path), [20])
+    before = {p: os.stat(os.path.join(tmp_path, p)).st_mtime_ns for p in os.listdir(tmp_path)}
+    contents = {p: open(os.path.join(tmp_path, p), "rb").read() for p in before}
+    write_episodes(str(tmp_path), [15], epoch=1)
+    for path, data in contents.items():
+        assert open(os.path.join(tmp_path, path), "rb").read() == data
+    assert trajectory.list_epochs(str(tmp_path), "hand") == [0, 1]
+    total = trajectory.dataset_stats(str(tmp_path), "hand")
+    assert total["frames"] == 35 and total["epochs"] == [0, 1]
+    with pytest.raises(UserError, match="already exists"):
+        write_episodes(str(tmp_path), [5], epoch=1)
+
+
+def test_aborted_epoch_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError):
+        with trajectory.TrajectoryWriter(str(tmp_path), "x", 0, {}) as writer:
+            writer.add_chunk(np.zeros((2, 2, 2, 1), np.uint8), [0, 0], [0, 0], [0, 0],
+                             [0, 0], [0, 1], 0)
+            raise RuntimeError("crash while collecting")
+    assert os.listdir(tmp_path) == []
+    assert trajectory.list_epochs(str(tmp_path), "x") == []
+
+
+def test_corrupt_shard_is_one_clear_error(tmp_path):
+    write_episodes(str(tmp_path), [20])
+    path = input_pipeline.shard_paths(str(tmp_path), "hand", "train")[0]
+    data = bytearray(open(path, "rb").read())
+    data[40:60] = b"\xff" * 20
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(UserError, match="corrupt trajectory shard"):
+        input_pipeline.read_arrays([path], channels=1)
+
+
+def test_pong_dataset_statistics(pong_dataset):
+    data_dir, stats = pong_dataset
+    assert stats["frames"] >= 1600
+    arrays = input_pipeline.load_split(data_dir, "gym_pong_random", "train")
+    dev = input_pipeline.load_split(data_dir, "gym_pong_random", "dev")
+    assert len(arrays["frame"]) == stats["train_frames"]
+    assert len(dev["frame"]) == stats["dev_frames"] > 0
+    assert set(np.unique(arrays["reward"])) <= {-1, 0, 1}
+    assert arrays["reward"].sum() <= 0  # random Pong loses points far more than it wins
