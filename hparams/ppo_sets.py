@@ -1,0 +1,175 @@
+"""PPO sets under their published names.
+
+Field names follow the original: `num_agents` (parallel envs), `epoch_length` (steps per
+env per iteration), `epochs_num` (iterations), `optimization_epochs`,
+`optimization_batch_size` (time steps per minibatch, each carrying every agent's step),
+`learning_rate`, `clipping_coef`, `gae_gamma`, `gae_lambda`, `entropy_loss_coef`,
+`value_loss_coef`, `max_gradients_norm`. Atari sets also carry the frame-format fields of
+`atari_simple`, so `--hparams=grayscale=True` works on them directly.
+"""
+
+from hparams import env_sets
+from hparams.hparams import HParams
+from hparams.registry import register
+
+
+def _with_atari_format(hparams, env_set=env_sets.atari_simple):
+    for key, value in env_set().values().items():
+        if key != "num_envs":  # num_agents is the env count of PPO sets
+            hparams.add_hparam(key, value)
+    return hparams
+
+
+@register
+def ppo_base():
+    """Shared PPO defaults: Adam, global-norm clip 0.5, GAE, normalized advantages."""
+    return HParams(
+        policy_network="mlp",       # mlp | simple_cnn | nature_cnn
+        num_agents=8,
+        epoch_length=128,
+        epochs_num=1000,
+        optimization_epochs=4,
+        optimization_batch_size=32,
+        learning_rate=3e-4,
+        anneal_learning_rate=False,  # linear decay to 0 over epochs_num
+        clipping_coef=0.2,
+        gae_gamma=0.99,
+        gae_lambda=0.95,
+        entropy_loss_coef=0.01,
+        value_loss_coef=0.5,
+        max_gradients_norm=0.5,
+        normalize_advantages=True,
+        dropout_ppo=0.0,
+        mlp_hidden_sizes=[64, 64],
+        init_log_std=0.0,
+        save_every=50,               # iterations between checkpoints
+    )
+
+
+@register
+def ppo_discrete_action_base():
+    """MLP with a categorical policy, for discrete-action gym tasks (CartPole)."""
+    return ppo_base()
+
+
+@register
+def ppo_continuous_action_base():
+    """MLP with a diagonal Gaussian policy, for continuous control (Pendulum).
+
+    Values after the RL Zoo's tuned Pendulum PPO: short horizon (gamma 0.9), lr 1e-3,
+    4 envs x 1024 steps, 10 epochs of minibatches of 64 samples, no entropy bonus.
+    """
+    hparams = ppo_base()
+    hparams.num_agents = 4
+    hparams.epoch_length = 1024
+    hparams.epochs_num = 245  # about 1M env steps
+    hparams.optimization_epochs = 10
+    hparams.optimization_batch_size = 16  # x 4 agents = 64 samples
+    hparams.learning_rate = 1e-3
+    hparams.gae_gamma = 0.9
+    hparams.gae_lambda = 0.95
+    hparams.entropy_loss_coef = 0.0
+    hparams.init_log_std = -0.5
+    hparams.save_every = 20
+    return hparams
+
+
+@register
+def ppo_atari_base():
+    """Atari PPO of the early T2T generation: SimPLe small CNN on 105x80 RGB stacks."""
+    hparams = _with_atari_format(ppo_base())
+    hparams.policy_network = "simple_cnn"
+    hparams.learning_rate = 4e-4
+    hparams.num_agents = 5
+    hparams.epoch_length = 200
+    hparams.gae_gamma = 0.985
+    hparams.gae_lambda = 0.985
+    hparams.entropy_loss_coef = 0.002
+    hparams.value_loss_coef = 0.025
+    hparams.optimization_epochs = 10
+    hparams.optimization_batch_size = 20
+    hparams.clipping_coef = 0.2
+    hparams.dropout_ppo = 0.1
+    return hparams
+
+
+@register
+def ppo_pong_base():
+    """The early loop's PPO for Pong: 8 agents x 200 steps, gamma = lambda = 0.985."""
+    hparams = ppo_atari_base()
+    hparams.learning_rate = 2e-4
+    hparams.num_agents = 8
+    hparams.epoch_length = 200
+    hparams.entropy_loss_coef = 0.003
+    hparams.value_loss_coef = 1.0
+    hparams.optimization_epochs = 2
+    return hparams
+
+
+@register
+def ppo_original_params():
+    """SimPLe's PPO (after the PPO paper), with a short epoch for model-based rollouts."""
+    hparams = ppo_atari_base()
+    hparams.learning_rate = 2.5e-4
+    hparams.gae_gamma = 0.99
+    hparams.gae_lambda = 0.95
+    hparams.clipping_coef = 0.1
+    hparams.value_loss_coef = 1.0
+    hparams.entropy_loss_coef = 0.01
+    hparams.optimization_epochs = 3
+    hparams.epoch_length = 50
+    hparams.optimization_batch_size = 20
+    return hparams
+
+
+@register
+def rlmf_original():
+    """Model-free Atari baseline of SimPLe's final generation: ppo_original_params, 16 envs."""
+    hparams = ppo_original_params()
+    hparams.num_agents = 16
+    return hparams
+
+
+@register
+def rlmf_base():
+    """rlmf_original with longer rollouts (T2T's model-free set for long runs)."""
+    hparams = rlmf_original()
+    hparams.epoch_length = 128
+    hparams.optimization_batch_size = 32
+    return hparams
+
+
+@register
+def rlmf_tiny():
+    """For tests: 2 envs x 16 steps, 4 iterations, checkpoint every 2."""
+    hparams = rlmf_original()
+    hparams.num_agents = 2
+    hparams.epoch_length = 16
+    hparams.epochs_num = 4
+    hparams.optimization_epochs = 1
+    hparams.optimization_batch_size = 8
+    hparams.save_every = 2
+    return hparams
+
+
+@register
+def ppo_atari_cleanrl():
+    """CleanRL / RL Zoo Atari PPO, so scores compare with theirs: 84x84 gray x 4, Nature
+    CNN, 8 envs x 128 steps, 4 epochs of 4 minibatches, lr 2.5e-4 annealed, clip 0.1,
+    entropy 0.01, value 0.5, 10M frames. (They also end episodes on a life loss and press
+    FIRE at reset; this set does neither, which matters for Breakout, not for Pong.)"""
+    hparams = _with_atari_format(ppo_base(), env_sets.atari_nature)
+    hparams.policy_network = "nature_cnn"
+    hparams.num_agents = 8
+    hparams.epoch_length = 128
+    hparams.epochs_num = 2441  # 10M frames = 2.5M agent steps / 1024 per iteration
+    hparams.optimization_epochs = 4
+    hparams.optimization_batch_size = 32  # x 8 agents = 256 samples: 4 minibatches
+    hparams.learning_rate = 2.5e-4
+    hparams.anneal_learning_rate = True
+    hparams.clipping_coef = 0.1
+    hparams.entropy_loss_coef = 0.01
+    hparams.value_loss_coef = 0.5
+    hparams.gae_gamma = 0.99
+    hparams.gae_lambda = 0.95
+    return hparams
