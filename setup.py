@@ -12,6 +12,7 @@ setup(
     # Ranges are bounded above: an unpinned gym once broke every install of the original.
     install_requires=[
         "tensorflow-cpu>=2.16,<2.22",
+        "tensorboard>=2.16,<3",
         "gymnasium>=1.1,<1.5",
         "ale-py>=0.12,<0.13",
         "numpy>=1.26,<3",

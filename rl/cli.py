@@ -29,12 +29,9 @@ def exit_on_user_error(main):
     return wrapped
 
 
-def write_flags_file(output_dir):
-    """Writes the command's flags to OUTPUT_DIR/flags.txt (appending: one block a run)."""
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "flags.txt"), "a") as f:
-        f.write(" ".join(sys.argv) + "\n")
-        f.write(flags.FLAGS.flags_into_string() + "\n")
+def command_line_record():
+    """The command and all flag values, as written to a run's flags.txt."""
+    return " ".join(sys.argv) + "\n" + flags.FLAGS.flags_into_string()
 
 
 def write_json(path, payload):

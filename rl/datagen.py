@@ -1,9 +1,15 @@
-"""Library side of datagen_with_agent: collect one epoch of a game into a dataset."""
+"""Library side of datagen_with_agent: collect one epoch of a game into a dataset, or
+evaluate a saved policy on it."""
+
+import dataclasses
 
 from absl import logging
 
+from hparams.errors import UserError
+from models import saved_policy
 from problems import atari, trajectory
 from rl import collect as collect_lib
+from rl import evaluation
 
 EPISODE_IDS_PER_EPOCH = 1_000_000  # episode ids of epoch e start at e * this
 
@@ -12,13 +18,43 @@ def random_dataset_name(game):
     return f"gym_{game}_random"
 
 
+def policy_dataset_name(game):
+    return f"gym_{game}_policy"
+
+
+def load_agent(policy_path, game, temperature, seed):
+    """A SavedModel policy as an actions function, and the AtariConfig it was trained on.
+
+    Raises:
+        UserError: the path holds no policy, or a policy for another game or input.
+    """
+    policy = saved_policy.LoadedPolicy(policy_path)
+    fmt = policy.observation_format
+    if fmt.get("kind") != "atari":
+        raise UserError(f"the policy in '{policy_path}' was trained on {fmt.get('gym_id')}, "
+                        "not on an Atari game")
+    if fmt["game"] != game:
+        raise UserError(f"the policy in '{policy_path}' plays {fmt['game']}, not {game}; "
+                        f"pass --game={fmt['game']}")
+    names = {f.name for f in dataclasses.fields(atari.AtariConfig)}
+    config = atari.AtariConfig(**{k: v for k, v in fmt.items() if k in names})
+    policy.seed(seed)
+    return (lambda observations: policy.act(observations, temperature)), config
+
+
+def evaluate_agent(policy_path, game, num_episodes, temperature=1.0, num_envs=8, seed=0):
+    """Mean raw and clipped return of a SavedModel policy over full real episodes."""
+    policy, config = load_agent(policy_path, game, temperature, seed)
+    return evaluation.evaluate(policy, config, num_episodes, num_envs=num_envs, seed=seed)
+
+
 def next_epoch(data_dir, dataset):
     epochs = trajectory.list_epochs(data_dir, dataset)
     return epochs[-1] + 1 if epochs else 0
 
 
-def generate(data_dir, game, num_env_steps, env_hparams, policy=None, dataset=None,
-             epoch=None, seed=0, tmp_dir=None):
+def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=None,
+             dataset=None, epoch=None, seed=0, tmp_dir=None):
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:
@@ -27,6 +63,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, dataset=No
         num_env_steps: agent steps in all (rounded up to a multiple of the env count).
         env_hparams: hparams with the `atari_simple` fields (frame format, num_envs).
         policy: maps observations to actions; None means uniform random.
+        config: the AtariConfig `policy` expects; default from env_hparams.
         dataset: dataset name; default `gym_{game}_random`.
         epoch: dataset epoch to write; default the next one free.
         seed: seeds the envs' no-ops and the random policy.
@@ -35,7 +72,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, dataset=No
     Returns:
         The epoch's statistics (frames, episodes, mean returns, ...).
     """
-    config = atari.AtariConfig.from_hparams(game, env_hparams)
+    config = config or atari.AtariConfig.from_hparams(game, env_hparams)
     trajectory.check_data_dir(data_dir)
     dataset = dataset or random_dataset_name(game)
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch

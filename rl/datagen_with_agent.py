@@ -4,7 +4,10 @@ r"""Collects Atari experience into a trajectory dataset.
       --num_env_steps=30000
 
 Without --agent_policy_path the actions are uniform random and the dataset is named
-gym_{game}_random, the data the README's world-model command trains on.
+gym_{game}_random, the data the README's world-model command trains on. With it, actions
+are sampled from that SavedModel (a trainer's policy/ directory) at --temperature, in the
+frame format the policy was trained on, into gym_{game}_policy. With --eval nothing is
+written: the policy plays --eval_episodes full episodes and the mean returns are printed.
 """
 
 import json
@@ -24,6 +27,15 @@ flags.DEFINE_string("env_hparams_set", "atari_simple", "Frame-format hparams set
 flags.DEFINE_string("env_hparams", "", "Overrides of --env_hparams_set, e.g. 'num_envs=16'.")
 flags.DEFINE_integer("epoch", None, "Dataset epoch to write (default: the next free one).")
 flags.DEFINE_integer("seed", 0, "Seeds env no-ops and the random policy.")
+flags.DEFINE_string("agent_policy_path", None, "A policy SavedModel to act with instead of "
+                    "uniform random actions.")
+flags.DEFINE_float("temperature", 1.0, "Sampling temperature for --agent_policy_path "
+                   "(0: always the most likely action).")
+flags.DEFINE_bool("eval", False, "Evaluate --agent_policy_path on full episodes instead of "
+                  "writing data (--num_env_steps is then not used).")
+flags.DEFINE_integer("eval_episodes", 8, "Full episodes to play with --eval.")
+flags.DEFINE_string("dataset", None, "Dataset name (default gym_{game}_random, or "
+                    "gym_{game}_policy with --agent_policy_path).")
 flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
 
 
@@ -32,17 +44,41 @@ def main(argv):
     if FLAGS.list_hparams_sets:
         print(hparams_lib.format_listing())
         return
+    if FLAGS.eval:
+        _evaluate()
+        return
     if not FLAGS.data_dir:
         raise hparams_lib.UserError("--data_dir is required")
     if FLAGS.num_env_steps <= 0:
         raise hparams_lib.UserError(f"--num_env_steps must be positive, got "
                                     f"{FLAGS.num_env_steps}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
+    policy = config = None
+    dataset = FLAGS.dataset
+    if FLAGS.agent_policy_path:
+        policy, config = datagen.load_agent(FLAGS.agent_policy_path, FLAGS.game,
+                                            FLAGS.temperature, FLAGS.seed)
+        dataset = dataset or datagen.policy_dataset_name(FLAGS.game)
     stats = datagen.generate(FLAGS.data_dir, FLAGS.game, FLAGS.num_env_steps, env_hparams,
+                             policy=policy, config=config, dataset=dataset,
                              epoch=FLAGS.epoch, seed=FLAGS.seed, tmp_dir=FLAGS.tmp_dir)
     summary = {k: v for k, v in stats.items() if k != "frame_format"}
     logging.info("dataset statistics: %s", json.dumps(summary, sort_keys=True))
     print(json.dumps(summary, sort_keys=True))
+
+
+def _evaluate():
+    if not FLAGS.agent_policy_path:
+        raise hparams_lib.UserError("--eval needs --agent_policy_path")
+    if FLAGS.eval_episodes <= 0:
+        raise hparams_lib.UserError(f"--eval_episodes must be positive, got "
+                                    f"{FLAGS.eval_episodes}")
+    env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
+    result = datagen.evaluate_agent(FLAGS.agent_policy_path, FLAGS.game, FLAGS.eval_episodes,
+                                    temperature=FLAGS.temperature,
+                                    num_envs=env_hparams.num_envs, seed=FLAGS.seed)
+    logging.info("evaluation: %s", json.dumps(result, sort_keys=True))
+    print(json.dumps(result, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,162 @@
+"""Model-free PPO training on a real environment: the library behind trainer_model_free.
+
+A run directory holds hparams.json, flags.txt, metrics.jsonl, tensorboard/, checkpoints/
+(network, optimizer, iteration and env-step counters) and policy/ (the SavedModel, updated
+at every checkpoint). Re-running on the same directory resumes from the last checkpoint.
+"""
+
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from hparams.errors import UserError
+from models import policies, saved_policy
+from problems import atari, gym_envs
+from problems.registry import resolve_problem
+from rl import metrics as metrics_lib
+from rl import ppo, rollout, run_dir
+
+
+def make_env(problem, hparams, seed):
+    """The vector env for `problem` with `hparams.num_agents` sub-envs, and the observation
+    format a policy trained on it expects."""
+    if problem.is_atari:
+        config = atari.AtariConfig.from_hparams(problem.game, hparams)
+        env = atari.AtariEnv(config, hparams.num_agents, seed=seed)
+        return env, dict(config.to_dict(), kind="atari")
+    env = gym_envs.make_gym_vector_env(problem.gym_id, hparams.num_agents, seed=seed)
+    space = env.single_observation_space
+    return env, {"kind": "gym", "gym_id": problem.gym_id, "shape": list(space.shape),
+                 "dtype": str(space.dtype)}
+
+
+def check_network_fits(problem, hparams):
+    if problem.is_atari and hparams.policy_network == "mlp":
+        raise UserError(f"problem '{problem.name}' has image observations but the hparams "
+                        "set uses policy_network=mlp; use an Atari set such as "
+                        "ppo_atari_base, rlmf_base or ppo_atari_cleanrl")
+    if not problem.is_atari and hparams.policy_network != "mlp":
+        raise UserError(f"problem '{problem.name}' has vector observations but the hparams "
+                        f"set uses policy_network={hparams.policy_network}; use "
+                        "ppo_discrete_action_base or ppo_continuous_action_base")
+
+
+class Checkpointer:
+    """The learner's complete state under OUTPUT_DIR/checkpoints. TensorFlow writes the
+    `checkpoint` index file last, so a checkpoint cut short by a crash is never loaded."""
+
+    def __init__(self, directory, learner, max_to_keep=2):
+        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.env_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.checkpoint = tf.train.Checkpoint(network=learner.network,
+                                              optimizer=learner.optimizer,
+                                              iteration=self.iteration,
+                                              env_steps=self.env_steps)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep)
+
+    def restore(self):
+        """Restores the latest checkpoint; returns True if there was one."""
+        if self.manager.latest_checkpoint is None:
+            return False
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return True
+
+    def save(self, iteration, env_steps):
+        self.iteration.assign(iteration)
+        self.env_steps.assign(env_steps)
+        self.manager.save(checkpoint_number=iteration)
+
+
+def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s):
+    """The per-iteration metrics under their fixed names."""
+    result = {f"train/{k}": v for k, v in update_metrics.items()}
+    result["train/learning_rate"] = learning_rate
+    result["time/env_steps_per_s"] = steps_per_s
+    if episodes:
+        raw, clipped, length = (np.mean(column) for column in zip(*episodes))
+        result.update({"rollout/episode_return": raw,
+                       "rollout/episode_return_clipped": clipped,
+                       "rollout/episode_length": length,
+                       "rollout/episodes": len(episodes),
+                       "mean_reward/train/clipped": clipped})
+    return result
+
+
+def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_line=None):
+    """Trains PPO on `problem_name` with `hparams`, resuming from `output_dir` if it holds
+    this run already.
+
+    Returns:
+        dict with iterations, env_steps, the mean raw and clipped return of the episodes of
+        the last iterations, and the SavedModel path.
+    """
+    problem = resolve_problem(problem_name)
+    check_network_fits(problem, hparams)
+    record = {"problem": problem_name, "seed": seed, "hparams": hparams.values()}
+    resumed = run_dir.prepare(output_dir, record, command_line)
+
+    env, observation_format = make_env(problem, hparams, seed)
+    tf.random.set_seed(seed)
+    network = policies.make_policy_network(hparams, env.single_observation_space,
+                                           env.single_action_space)
+    learner = ppo.PPOLearner(network, hparams)
+    checkpointer = Checkpointer(os.path.join(output_dir, "checkpoints"), learner)
+    start = 0
+    if resumed and checkpointer.restore():
+        start = int(checkpointer.iteration.numpy())
+        logging.info("resuming %s at iteration %d (%d env steps)", output_dir, start,
+                     int(checkpointer.env_steps.numpy()))
+    steps_per_iteration = hparams.num_agents * hparams.epoch_length
+    writer = metrics_lib.MetricsWriter(output_dir, "model_free",
+                                       resume_step=start * steps_per_iteration)
+    collector = rollout.RolloutCollector(env, learner, seed=seed + start)
+    policy_dir = os.path.join(output_dir, "policy")
+    recent = []
+    run_start = time.time()
+    last_log = 0.0
+    iteration = start
+    try:
+        for iteration in range(start, hparams.epochs_num):
+            tf.random.set_seed(seed * 100003 + iteration)  # resumable sampling noise
+            rng = np.random.default_rng([seed, iteration])
+            learner.set_progress(iteration / hparams.epochs_num)
+            tick = time.time()
+            batch = collector.collect(hparams.epoch_length, hparams)
+            update = learner.update(batch, rng)
+            episodes = collector.episodes.pop_finished()
+            recent = (recent + episodes)[-100:]
+            env_steps = (iteration + 1) * steps_per_iteration
+            rate = steps_per_iteration / (time.time() - tick)
+            values = iteration_metrics(episodes, update,
+                                       float(learner.optimizer.learning_rate.numpy()), rate)
+            writer.write(env_steps, values)
+            done = iteration + 1
+            if done % hparams.save_every == 0 or done == hparams.epochs_num:
+                checkpointer.save(done, env_steps)
+                saved_policy.export_policy(network, env.single_observation_space,
+                                           observation_format, policy_dir)
+            now = time.time() - run_start
+            if now - last_log >= log_every_s or done == hparams.epochs_num or done == start + 1:
+                last_log = now
+                left = (hparams.epochs_num - done) * (now / (done - start))
+                mean_raw = np.mean([e[0] for e in recent]) if recent else float("nan")
+                print(f"iteration {done}/{hparams.epochs_num}, env steps {env_steps}, "
+                      f"return (last {len(recent)} episodes) {mean_raw:.2f}, "
+                      f"kl {update.get('approx_kl', 0):.4f}, "
+                      f"entropy {update.get('entropy', 0):.3f}, {rate:.0f} steps/s, "
+                      f"{left:.0f}s left", flush=True)
+    finally:
+        writer.close()
+        env.close()
+    summary = {
+        "iterations": hparams.epochs_num,
+        "env_steps": hparams.epochs_num * steps_per_iteration,
+        "episodes_in_summary": len(recent),
+        "mean_return": float(np.mean([e[0] for e in recent])) if recent else None,
+        "mean_return_clipped": float(np.mean([e[1] for e in recent])) if recent else None,
+        "policy_dir": policy_dir,
+    }
+    return summary

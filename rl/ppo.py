@@ -1,0 +1,185 @@
+"""PPO in TensorFlow 2: GAE, the clipped surrogate loss, and the learner.
+
+The learner never sees an environment: `rl.rollout` collects batches from any gymnasium
+vector env (real Atari, classic control, the simulated world-model env) and hands them
+here, so every env goes through one code path.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gae(rewards, values, next_values, terminated, dones, gamma, lam):
+    """Generalized advantage estimates and returns for a [T, N] rollout.
+
+    Args:
+        rewards: [T, N] rewards for the action at each step.
+        values: [T, N] V(s_t).
+        next_values: [T, N] V of the state after step t: the next observation, or for a
+            step that ended its episode the value of the final observation (so a time-limit
+            truncation bootstraps; `terminated` then zeroes a true end).
+        terminated: [T, N] true where the episode really ended (no bootstrap).
+        dones: [T, N] true where the episode ended for any reason (terminated or
+            truncated): advantages do not flow back across it.
+        gamma, lam: discount and GAE lambda.
+
+    Returns:
+        (advantages, returns), each [T, N] float32, returns = advantages + values.
+    """
+    rewards, values, next_values = (np.asarray(a, np.float64)
+                                    for a in (rewards, values, next_values))
+    not_terminated = 1.0 - np.asarray(terminated, np.float64)
+    not_done = 1.0 - np.asarray(dones, np.float64)
+    deltas = rewards + gamma * next_values * not_terminated - values
+    advantages = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1:])
+    for t in reversed(range(len(deltas))):
+        running = deltas[t] + gamma * lam * not_done[t] * running
+        advantages[t] = running
+    return advantages.astype(np.float32), (advantages + values).astype(np.float32)
+
+
+def log_prob(output, actions):
+    """Log-probability of `actions` under a PolicyOutput (categorical or Gaussian)."""
+    if output.logits is not None:
+        return -tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.cast(actions, tf.int32), logits=output.logits)
+    std = tf.exp(output.log_std)
+    z = (tf.cast(actions, tf.float32) - output.mean) / std
+    return tf.reduce_sum(-0.5 * tf.square(z) - output.log_std - 0.5 * LOG_2PI, axis=-1)
+
+
+def entropy(output):
+    if output.logits is not None:
+        log_p = tf.nn.log_softmax(output.logits)
+        return -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1)
+    return tf.reduce_sum(output.log_std + 0.5 * (LOG_2PI + 1.0), axis=-1)
+
+
+def sample(output, temperature):
+    """Actions sampled at `temperature` (0 means the most likely action)."""
+    if output.logits is not None:
+        greedy = tf.argmax(output.logits, axis=-1, output_type=tf.int32)
+        safe_t = tf.maximum(temperature, 1e-6)
+        drawn = tf.random.categorical(output.logits / safe_t, 1, dtype=tf.int32)[:, 0]
+        return tf.where(temperature > 0.0, drawn, greedy)
+    noise = tf.random.normal(tf.shape(output.mean))
+    return output.mean + temperature * tf.exp(output.log_std) * noise
+
+
+def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef,
+             value_loss_coef, entropy_loss_coef):
+    """The clipped surrogate objective plus value loss minus entropy bonus.
+
+    Returns:
+        (total loss, dict of metrics: policy_loss, value_loss, entropy, approx_kl,
+        clip_fraction).
+    """
+    new_log_probs = log_prob(output, actions)
+    log_ratio = new_log_probs - old_log_probs
+    ratio = tf.exp(log_ratio)
+    unclipped = ratio * advantages
+    clipped = tf.clip_by_value(ratio, 1.0 - clipping_coef, 1.0 + clipping_coef) * advantages
+    policy_loss = -tf.reduce_mean(tf.minimum(unclipped, clipped))
+    value_loss = 0.5 * tf.reduce_mean(tf.square(returns - output.value))
+    mean_entropy = tf.reduce_mean(entropy(output))
+    total = policy_loss + value_loss_coef * value_loss - entropy_loss_coef * mean_entropy
+    metrics = {
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy": mean_entropy,
+        # The low-variance estimator of KL(old || new): E[(r - 1) - log r].
+        "approx_kl": tf.reduce_mean((ratio - 1.0) - log_ratio),
+        "clip_fraction": tf.reduce_mean(
+            tf.cast(tf.abs(ratio - 1.0) > clipping_coef, tf.float32)),
+    }
+    return total, metrics
+
+
+class PPOLearner:
+    """Owns the policy network and its optimizer; acts and updates.
+
+    Args:
+        network: a models.policies network.
+        hparams: a PPO set (see hparams/ppo_sets.py).
+    """
+
+    def __init__(self, network, hparams):
+        self.network = network
+        self.hparams = hparams
+        self.optimizer = tf.keras.optimizers.Adam(hparams.learning_rate, epsilon=1e-5)
+        self.optimizer.build(network.trainable_variables)
+        self._act = tf.function(self._act_impl, reduce_retracing=True)
+        self._train_step = tf.function(self._train_step_impl, reduce_retracing=True)
+
+    def _act_impl(self, observations, temperature):
+        output = self.network(observations, training=False)
+        actions = sample(output, temperature)
+        return actions, log_prob(output, actions), output.value
+
+    def act(self, observations, temperature=1.0):
+        """Samples actions; returns numpy (actions, log_probs, values)."""
+        actions, log_probs, values = self._act(tf.convert_to_tensor(observations),
+                                               tf.constant(temperature, tf.float32))
+        return actions.numpy(), log_probs.numpy(), values.numpy()
+
+    def value(self, observations):
+        return self.network(tf.convert_to_tensor(observations), training=False).value.numpy()
+
+    def _train_step_impl(self, observations, actions, old_log_probs, advantages, returns):
+        hp = self.hparams
+        if hp.normalize_advantages:
+            mean, variance = tf.nn.moments(advantages, axes=[0])
+            advantages = (advantages - mean) / (tf.sqrt(variance) + 1e-8)
+        with tf.GradientTape() as tape:
+            output = self.network(observations, training=True)
+            loss, metrics = ppo_loss(output, actions, old_log_probs, advantages, returns,
+                                     hp.clipping_coef, hp.value_loss_coef,
+                                     hp.entropy_loss_coef)
+        variables = self.network.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        gradients, norm = tf.clip_by_global_norm(gradients, hp.max_gradients_norm)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        metrics["grad_norm"] = norm
+        metrics["loss"] = loss
+        return metrics
+
+    def set_progress(self, fraction_done):
+        """Anneals the learning rate linearly to 0 when the set asks for it."""
+        if self.hparams.anneal_learning_rate:
+            self.optimizer.learning_rate.assign(
+                self.hparams.learning_rate * max(0.0, 1.0 - fraction_done))
+
+    def update(self, batch, rng):
+        """Several epochs of shuffled minibatch steps over one rollout.
+
+        Args:
+            batch: dict of flat [T * N, ...] numpy arrays: observations, actions, log_probs,
+                advantages, returns.
+            rng: numpy Generator for the shuffles.
+
+        Returns:
+            dict of metric means over all minibatch steps.
+        """
+        hp = self.hparams
+        size = len(batch["actions"])
+        minibatch = max(1, min(size, hp.optimization_batch_size * hp.num_agents))
+        sums, steps = {}, 0
+        for _ in range(hp.optimization_epochs):
+            order = rng.permutation(size)
+            for start in range(0, size - minibatch + 1, minibatch):
+                index = order[start:start + minibatch]
+                metrics = self._train_step(
+                    tf.convert_to_tensor(batch["observations"][index]),
+                    tf.convert_to_tensor(batch["actions"][index]),
+                    tf.convert_to_tensor(batch["log_probs"][index]),
+                    tf.convert_to_tensor(batch["advantages"][index]),
+                    tf.convert_to_tensor(batch["returns"][index]))
+                for key, value in metrics.items():
+                    sums[key] = sums.get(key, 0.0) + float(value)
+                steps += 1
+        return {key: value / max(steps, 1) for key, value in sums.items()}

@@ -1,0 +1,104 @@
+"""Collecting PPO rollouts from any gymnasium vector env that autoresets in the same step.
+
+Real Atari (problems.atari.AtariEnv), classic control (problems.gym_envs) and the simulated
+world-model env all pass through `RolloutCollector`, so PPO cannot tell them apart.
+"""
+
+import numpy as np
+
+from rl import ppo
+
+
+def final_observations(info, mask):
+    """The last observations of the episodes that ended where `mask` is true.
+
+    Atari envs give one array; gymnasium's sync vector env gives an object array with
+    None for sub-envs that did not end."""
+    final = info["final_obs"][mask]
+    if final.dtype == object:
+        final = np.stack(list(final))
+    return final
+
+
+class EpisodeTracker:
+    """Running returns per sub-env; finished episodes' raw and clipped returns and lengths."""
+
+    def __init__(self, num_envs):
+        self.raw = np.zeros(num_envs)
+        self.clipped = np.zeros(num_envs)
+        self.length = np.zeros(num_envs, np.int64)
+        self.finished = []  # (raw return, clipped return, length)
+
+    def step(self, rewards, raw_rewards, dones):
+        self.raw += raw_rewards
+        self.clipped += rewards
+        self.length += 1
+        for i in np.flatnonzero(dones):
+            self.finished.append((float(self.raw[i]), float(self.clipped[i]),
+                                  int(self.length[i])))
+            self.raw[i] = self.clipped[i] = 0.0
+            self.length[i] = 0
+
+    def pop_finished(self):
+        finished, self.finished = self.finished, []
+        return finished
+
+
+class RolloutCollector:
+    """Steps a vector env with a learner's policy, `epoch_length` steps at a time.
+
+    The env keeps running across rollouts (episodes continue from one PPO iteration to
+    the next), as in the original.
+    """
+
+    def __init__(self, env, learner, seed=None):
+        self.env = env
+        self.learner = learner
+        self.observations, _ = env.reset(seed=seed)
+        self.episodes = EpisodeTracker(env.num_envs)
+        space = env.single_action_space
+        self._low = getattr(space, "low", None)
+        self._high = getattr(space, "high", None)
+
+    def _env_actions(self, actions):
+        if self._low is None:
+            return actions
+        return np.clip(actions, self._low, self._high).astype(np.float32)
+
+    def collect(self, epoch_length, hparams, temperature=1.0):
+        """One rollout of `epoch_length` steps per env, with advantages and returns.
+
+        Returns:
+            dict of flat [epoch_length * num_envs, ...] arrays for PPOLearner.update.
+        """
+        steps, truncations = [], []
+        for t in range(epoch_length):
+            obs = self.observations
+            actions, log_probs, values = self.learner.act(obs, temperature)
+            next_obs, rewards, terminated, truncated, info = self.env.step(
+                self._env_actions(actions))
+            dones = np.logical_or(terminated, truncated)
+            raw = info.get("raw_reward", rewards)
+            self.episodes.step(rewards, raw, dones)
+            cut = np.logical_and(truncated, np.logical_not(terminated))
+            if cut.any():
+                # A time limit, not a real end: bootstrap from the final observation
+                # (next_obs already belongs to the new episode).
+                truncations.append((t, cut, final_observations(info, cut)))
+            steps.append((obs, actions, log_probs, values, rewards, terminated, dones))
+            self.observations = next_obs
+        obs, actions, log_probs, values, rewards, terminated, dones = (
+            np.stack(column) for column in zip(*steps))
+        next_values = np.empty_like(values)
+        next_values[:-1] = values[1:]
+        next_values[-1] = self.learner.value(self.observations)
+        for t, cut, final_obs in truncations:
+            next_values[t, cut] = self.learner.value(final_obs)
+        advantages, returns = ppo.gae(rewards, values, next_values, terminated, dones,
+                                      hparams.gae_gamma, hparams.gae_lambda)
+
+        def flat(a):
+            return a.reshape((-1,) + a.shape[2:])
+        return {"observations": flat(obs), "actions": flat(actions),
+                "log_probs": flat(log_probs), "advantages": flat(advantages),
+                "returns": flat(returns), "values": flat(values)}

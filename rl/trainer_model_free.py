@@ -1,0 +1,42 @@
+r"""Model-free PPO on a real environment.
+
+  python -m rl.trainer_model_free --problem=stacked_pong --hparams_set=ppo_atari_base \
+      --hparams=num_agents=5 --output_dir=$OUT
+  python -m rl.trainer_model_free --problem=Pendulum-v0 \
+      --hparams_set=ppo_continuous_action_base --output_dir=$OUT
+
+Re-running the same command on the same --output_dir resumes it.
+"""
+
+import json
+
+from absl import app, flags
+
+import hparams as hparams_lib
+from rl import cli, model_free
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("problem", None, "stacked_{game}, gym_{game}_random, or a gym id.")
+flags.DEFINE_string("hparams_set", None, "PPO hparams set (--list_hparams_sets lists them).")
+flags.DEFINE_string("hparams", "", "Overrides, e.g. 'num_agents=5,learning_rate=1e-4'.")
+flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
+flags.DEFINE_integer("seed", 0, "Seeds envs, network initialization and sampling.")
+flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+
+
+@cli.exit_on_user_error
+def main(argv):
+    if FLAGS.list_hparams_sets:
+        print(hparams_lib.format_listing())
+        return
+    for name in ("problem", "hparams_set", "output_dir"):
+        if not getattr(FLAGS, name):
+            raise hparams_lib.UserError(f"--{name} is required")
+    hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
+    summary = model_free.train(FLAGS.problem, hparams, FLAGS.output_dir, seed=FLAGS.seed,
+                               command_line=cli.command_line_record())
+    print(json.dumps(summary, sort_keys=True))
+
+
+if __name__ == "__main__":
+    app.run(main)

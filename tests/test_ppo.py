@@ -1,0 +1,105 @@
+"""PPO pieces against hand-computed values, and a fixed-seed check that it learns."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import hparams
+from models.policies import PolicyOutput
+from rl import model_free, ppo
+
+GAMMA, LAM = 0.9, 0.8
+REWARDS = np.ones((3, 1))
+VALUES = np.array([[0.5], [0.4], [0.3]])
+
+
+def run_gae(next_values, terminated, dones):
+    return ppo.gae(REWARDS, VALUES, np.array(next_values)[:, None],
+                   np.array(terminated)[:, None], np.array(dones)[:, None], GAMMA, LAM)
+
+
+def test_gae_without_episode_end():
+    advantages, returns = run_gae([0.4, 0.3, 0.2], [0, 0, 0], [0, 0, 0])
+    # deltas: 1 + 0.9 * next - v = 0.86, 0.87, 0.88; A_t = delta_t + 0.72 * A_{t+1}.
+    np.testing.assert_allclose(advantages[:, 0], [1.942592, 1.5036, 0.88], rtol=1e-6)
+    np.testing.assert_allclose(returns[:, 0], [2.442592, 1.9036, 1.18], rtol=1e-6)
+
+
+def test_gae_termination_cuts_bootstrap_and_flow():
+    # The episode really ends at t=1: its next value (5.0 here) must not be used.
+    advantages, _ = run_gae([0.4, 5.0, 0.2], [0, 1, 0], [0, 1, 0])
+    np.testing.assert_allclose(advantages[:, 0], [0.86 + 0.72 * 0.6, 0.6, 0.88], rtol=1e-6)
+
+
+def test_gae_truncation_bootstraps_from_final_observation():
+    # A time limit at t=1 with V(final obs) = 2.0: bootstrap from it, but do not let the
+    # next episode's advantage flow back.
+    advantages, _ = run_gae([0.4, 2.0, 0.2], [0, 0, 0], [0, 1, 0])
+    np.testing.assert_allclose(advantages[:, 0], [0.86 + 0.72 * 2.4, 2.4, 0.88], rtol=1e-6)
+
+
+def test_gae_handles_several_envs_independently():
+    rewards = np.array([[1.0, 0.0], [0.0, 1.0]])
+    values = np.zeros((2, 2))
+    next_values = np.zeros((2, 2))
+    advantages, _ = ppo.gae(rewards, values, next_values, np.zeros((2, 2)), np.zeros((2, 2)),
+                            0.5, 1.0)
+    np.testing.assert_allclose(advantages, [[1.0, 0.5], [0.0, 1.0]])
+
+
+def test_clipped_loss_on_hand_built_batch():
+    output = PolicyOutput(logits=tf.zeros((2, 2)), mean=None, log_std=None,
+                          value=tf.constant([0.5, 1.0]))
+    actions = tf.constant([0, 1])
+    # New log-prob of each action is log 0.5; choose old ones so ratios are 1.5 and 0.5.
+    old = tf.constant([math.log(0.5) - math.log(1.5), 0.0])
+    advantages = tf.constant([1.0, -1.0])
+    returns = tf.constant([1.5, 0.0])
+    total, m = ppo.ppo_loss(output, actions, old, advantages, returns, clipping_coef=0.2,
+                            value_loss_coef=0.5, entropy_loss_coef=0.01)
+    # Sample 1: min(1.5 * 1, 1.2 * 1) = 1.2; sample 2: min(0.5 * -1, 0.8 * -1) = -0.8.
+    assert float(m["policy_loss"]) == pytest.approx(-0.2, abs=1e-6)
+    assert float(m["value_loss"]) == pytest.approx(0.5, abs=1e-6)
+    assert float(m["entropy"]) == pytest.approx(math.log(2), abs=1e-6)
+    assert float(m["clip_fraction"]) == pytest.approx(1.0)
+    kl = ((0.5 - math.log(1.5)) + (-0.5 - math.log(0.5))) / 2
+    assert float(m["approx_kl"]) == pytest.approx(kl, abs=1e-6)
+    assert float(total) == pytest.approx(-0.2 + 0.5 * 0.5 - 0.01 * math.log(2), abs=1e-6)
+
+
+def test_unclipped_ratio_gives_plain_policy_gradient_loss():
+    output = PolicyOutput(logits=tf.constant([[1.0, 0.0]]), mean=None, log_std=None,
+                          value=tf.constant([0.0]))
+    new_log_prob = float(ppo.log_prob(output, tf.constant([0]))[0])
+    _, m = ppo.ppo_loss(output, tf.constant([0]), tf.constant([new_log_prob]),
+                        tf.constant([2.0]), tf.constant([0.0]), 0.2, 1.0, 0.0)
+    assert float(m["policy_loss"]) == pytest.approx(-2.0, abs=1e-6)
+    assert float(m["clip_fraction"]) == 0.0
+
+
+def test_gaussian_log_prob_entropy_and_sampling():
+    output = PolicyOutput(logits=None, mean=tf.zeros((1, 2)), log_std=tf.zeros((1, 2)),
+                          value=tf.zeros((1,)))
+    lp = float(ppo.log_prob(output, tf.constant([[1.0, 0.0]]))[0])
+    assert lp == pytest.approx(-0.5 - math.log(2 * math.pi))
+    assert float(ppo.entropy(output)[0]) == pytest.approx(2 * 0.5 * (math.log(2 * math.pi) + 1))
+    np.testing.assert_array_equal(ppo.sample(output, tf.constant(0.0)).numpy(), [[0.0, 0.0]])
+
+
+def test_categorical_sampling_temperature_zero_is_greedy():
+    output = PolicyOutput(logits=tf.constant([[0.0, 3.0, 1.0]] * 50), mean=None,
+                          log_std=None, value=None)
+    assert set(ppo.sample(output, tf.constant(0.0)).numpy()) == {1}
+    assert len(set(ppo.sample(output, tf.constant(5.0)).numpy())) > 1
+
+
+def test_cartpole_learns(tmp_path):
+    """Fixed seed and budget: 82K steps, about 25 s on 2 cores; both seeds 0 and 1 reached
+    mean returns above 300 when this was written, so 195 leaves a wide margin."""
+    hp = hparams.resolve("ppo_discrete_action_base",
+                         "num_agents=8,epoch_length=128,epochs_num=80,learning_rate=1e-3,"
+                         "entropy_loss_coef=0.0")
+    summary = model_free.train("CartPole-v1", hp, str(tmp_path), seed=0, log_every_s=1e9)
+    assert summary["mean_return"] >= 195, summary
