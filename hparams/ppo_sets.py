@@ -42,6 +42,9 @@ def ppo_base():
         dropout_ppo=0.0,
         mlp_hidden_sizes=[64, 64],
         init_log_std=0.0,
+        # float32 | bfloat16: the CNN body's arithmetic (heads stay float32). bfloat16
+        # makes a Nature-CNN update 1.7x faster on CPUs with AVX512_BF16.
+        policy_compute_dtype="float32",
         save_every=50,               # iterations between checkpoints
     )
 

@@ -11,6 +11,7 @@ import collections
 import tensorflow as tf
 
 from hparams.errors import UserError
+from models.tracking import track_layers
 
 PolicyOutput = collections.namedtuple("PolicyOutput", ["logits", "mean", "log_std", "value"])
 
@@ -26,22 +27,35 @@ def _frames_to_channels(observations):
     return tf.cast(x, tf.float32) / 255.0
 
 
+def _trunk_dtype(compute_dtype):
+    """Keras dtype policy for a network's body: bfloat16 math with float32 weights, or
+    float32. Heads always run in float32, so log-probabilities and PPO ratios keep full
+    precision."""
+    if compute_dtype == "bfloat16":
+        return "mixed_bfloat16"
+    if compute_dtype == "float32":
+        return "float32"
+    raise UserError(f"policy_compute_dtype must be float32 or bfloat16, got '{compute_dtype}'")
+
+
 class PolicyHeads(tf.keras.layers.Layer):
     """Categorical logits or a Gaussian mean with a learned state-independent log std,
     and a value."""
 
     def __init__(self, num_actions=None, action_dim=None, init_log_std=0.0):
-        super().__init__()
+        super().__init__(dtype="float32")
         self.discrete = num_actions is not None
         ortho = tf.keras.initializers.Orthogonal
         if self.discrete:
-            self.policy = tf.keras.layers.Dense(num_actions, kernel_initializer=ortho(0.01))
+            self.policy = tf.keras.layers.Dense(num_actions, kernel_initializer=ortho(0.01),
+                                                dtype="float32")
         else:
-            self.policy = tf.keras.layers.Dense(action_dim, kernel_initializer=ortho(0.01))
+            self.policy = tf.keras.layers.Dense(action_dim, kernel_initializer=ortho(0.01),
+                                                dtype="float32")
             self.log_std = self.add_weight(
                 name="log_std", shape=(action_dim,),
                 initializer=tf.keras.initializers.Constant(init_log_std))
-        self.value = tf.keras.layers.Dense(1, kernel_initializer=ortho(1.0))
+        self.value = tf.keras.layers.Dense(1, kernel_initializer=ortho(1.0), dtype="float32")
 
     def call(self, features, value_features=None):
         value = tf.squeeze(self.value(features if value_features is None else value_features),
@@ -57,13 +71,15 @@ class SimpleCnn(tf.keras.Model):
     """SimPLe's small policy CNN: two 5x5 stride-2 convolutions of 32 filters, dropout,
     dense 128, logits and value heads."""
 
-    def __init__(self, num_actions, dropout=0.1):
+    def __init__(self, num_actions, dropout=0.1, compute_dtype="float32"):
         super().__init__()
         relu = tf.nn.relu
-        self.convs = [tf.keras.layers.Conv2D(32, 5, 2, activation=relu) for _ in range(2)]
+        dtype = _trunk_dtype(compute_dtype)
+        self.convs = track_layers(self, "conv", [
+            tf.keras.layers.Conv2D(32, 5, 2, activation=relu, dtype=dtype) for _ in range(2)])
         self.flatten = tf.keras.layers.Flatten()
         self.dropout = tf.keras.layers.Dropout(dropout)
-        self.dense = tf.keras.layers.Dense(128, activation=relu)
+        self.dense = tf.keras.layers.Dense(128, activation=relu, dtype=dtype)
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
@@ -77,14 +93,18 @@ class SimpleCnn(tf.keras.Model):
 class NatureCnn(tf.keras.Model):
     """The DQN Nature CNN (as CleanRL and the RL Zoo use for Atari PPO)."""
 
-    def __init__(self, num_actions):
+    def __init__(self, num_actions, compute_dtype="float32"):
         super().__init__()
         relu = tf.nn.relu
         ortho = tf.keras.initializers.Orthogonal(2 ** 0.5)
-        self.convs = [tf.keras.layers.Conv2D(f, k, s, activation=relu, kernel_initializer=ortho)
-                      for f, k, s in ((32, 8, 4), (64, 4, 2), (64, 3, 1))]
+        dtype = _trunk_dtype(compute_dtype)
+        self.convs = track_layers(self, "conv", [
+            tf.keras.layers.Conv2D(f, k, s, activation=relu, kernel_initializer=ortho,
+                                   dtype=dtype)
+            for f, k, s in ((32, 8, 4), (64, 4, 2), (64, 3, 1))])
         self.flatten = tf.keras.layers.Flatten()
-        self.dense = tf.keras.layers.Dense(512, activation=relu, kernel_initializer=ortho)
+        self.dense = tf.keras.layers.Dense(512, activation=relu, kernel_initializer=ortho,
+                                           dtype=dtype)
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
@@ -104,7 +124,8 @@ class Mlp(tf.keras.Model):
         def tower():
             return [tf.keras.layers.Dense(n, activation=tf.tanh, kernel_initializer=ortho)
                     for n in hidden_sizes]
-        self.policy_layers, self.value_layers = tower(), tower()
+        self.policy_layers = track_layers(self, "policy_hidden", tower())
+        self.value_layers = track_layers(self, "value_hidden", tower())
         self.heads = PolicyHeads(num_actions, action_dim, init_log_std)
 
     def call(self, observations, training=False):
@@ -130,10 +151,12 @@ def make_policy_network(hparams, observation_space, action_space):
         if not discrete or len(observation_space.shape) != 4:
             raise UserError(f"policy_network={name} needs stacked image observations and "
                             "discrete actions; use policy_network=mlp for this problem")
+        dtype = hparams.get("policy_compute_dtype", "float32")
         if name == "simple_cnn":
-            net = SimpleCnn(int(action_space.n), dropout=hparams.dropout_ppo)
+            net = SimpleCnn(int(action_space.n), dropout=hparams.dropout_ppo,
+                            compute_dtype=dtype)
         else:
-            net = NatureCnn(int(action_space.n))
+            net = NatureCnn(int(action_space.n), compute_dtype=dtype)
     else:
         raise UserError(f"unknown policy_network '{name}'; choose one of {', '.join(NETWORKS)}")
     net(tf.zeros((1,) + tuple(observation_space.shape), observation_space.dtype))  # build

@@ -11,3 +11,21 @@ import logging as _std_logging
 # TensorFlow's Python-side INFO lines (SavedModel writes, checkpoint sharding) say nothing a
 # user acts on; warnings still show.
 _std_logging.getLogger("tensorflow").setLevel(_std_logging.WARNING)
+
+
+# INFO lines TensorFlow logs through absl's own logger (so the logger's name cannot tell
+# them from ours) at every checkpoint and SavedModel write.
+_TENSORFLOW_NOISE = ("Sharding callback duration", "Assets written to",
+                     "Writing fingerprint to", "Function `serve` contains input name",
+                     "TFRecordDataset `buffer_size` is unspecified")
+
+
+class _DropTensorFlowInfo(_std_logging.Filter):
+    def filter(self, record):
+        if record.levelno >= _std_logging.WARNING:
+            return True
+        message = str(record.msg)
+        return not any(message.startswith(noise) for noise in _TENSORFLOW_NOISE)
+
+
+_std_logging.getLogger("absl").addFilter(_DropTensorFlowInfo())

@@ -82,7 +82,8 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
     logging.info("collecting %d steps of %s into %s (dataset %s, epoch %d)",
                  num_env_steps, game, data_dir, dataset, epoch)
     try:
-        with trajectory.TrajectoryWriter(data_dir, dataset, epoch, config.to_dict(),
+        frame_format = dict(config.to_dict(), num_actions=int(env.single_action_space.n))
+        with trajectory.TrajectoryWriter(data_dir, dataset, epoch, frame_format,
                                          tmp_dir=tmp_dir) as writer:
             collect_lib.collect(env, policy, num_env_steps, writer,
                                 first_episode_id=epoch * EPISODE_IDS_PER_EPOCH)

@@ -115,7 +115,7 @@ def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_l
     collector = rollout.RolloutCollector(env, learner, seed=seed + start)
     policy_dir = os.path.join(output_dir, "policy")
     recent = []
-    run_start = time.time()
+    run_start = time.time()  # after setup: the loop's time, as peers report it
     last_log = 0.0
     iteration = start
     try:
@@ -158,5 +158,7 @@ def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_l
         "mean_return": float(np.mean([e[0] for e in recent])) if recent else None,
         "mean_return_clipped": float(np.mean([e[1] for e in recent])) if recent else None,
         "policy_dir": policy_dir,
+        "loop_seconds": time.time() - run_start,
+        "loop_env_steps": (hparams.epochs_num - start) * steps_per_iteration,
     }
     return summary

@@ -27,3 +27,15 @@ def pong_dataset(tmp_path_factory):
     env_hparams = hparams.resolve("atari_simple", "num_envs=4")
     stats = datagen.generate(data_dir, "pong", 1600, env_hparams, seed=1)
     return data_dir, stats
+
+
+@pytest.fixture(scope="session")
+def datagen_cli_output(tmp_path_factory):
+    """`datagen_with_agent` run as a subprocess for 2,000 random Pong steps: the data
+    directory, the scratch directory and the CompletedProcess."""
+    data = tmp_path_factory.mktemp("cli_data")
+    tmp = tmp_path_factory.mktemp("cli_tmp")
+    result = run_module("rl.datagen_with_agent", f"--data_dir={data}", f"--tmp_dir={tmp}",
+                        "--game=pong", "--num_env_steps=2000")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return str(data), str(tmp), result

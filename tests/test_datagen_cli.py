@@ -21,13 +21,8 @@ def tree_digest(path):
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    tmp = tmp_path_factory.mktemp("tmp")
-    result = run_module("rl.datagen_with_agent", f"--data_dir={data}", f"--tmp_dir={tmp}",
-                        "--game=pong", "--num_env_steps=2000")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return str(data), str(tmp), result
+def generated(datagen_cli_output):
+    return datagen_cli_output
 
 
 def test_datagen_writes_a_readable_dataset(generated):

@@ -103,3 +103,16 @@ def test_cartpole_learns(tmp_path):
                          "entropy_loss_coef=0.0")
     summary = model_free.train("CartPole-v1", hp, str(tmp_path), seed=0, log_every_s=1e9)
     assert summary["mean_return"] >= 195, summary
+
+
+@pytest.mark.parametrize("set_name", ["ppo_atari_base", "ppo_atari_cleanrl"])
+def test_policy_checkpoint_names_every_variable(tmp_path, set_name):
+    import gymnasium as gym
+    from models import policies
+    hp = hparams.get(set_name)
+    shape = (4, 84, 84, 1) if hp.grayscale else (4, 105, 80, 3)
+    network = policies.make_policy_network(hp, gym.spaces.Box(0, 255, shape, np.uint8),
+                                           gym.spaces.Discrete(6))
+    path = tf.train.Checkpoint(network=network).save(str(tmp_path / "ckpt"))
+    saved = [n for n, _ in tf.train.list_variables(path) if n.startswith("network/")]
+    assert len(saved) == len(network.trainable_variables)

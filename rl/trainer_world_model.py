@@ -1,0 +1,58 @@
+r"""Trains a next-frame world model on a problem's trajectory data.
+
+  python -m rl.trainer_world_model --data_dir=$DATA --output_dir=$OUT \
+      --problem=gym_pong_random --model=next_frame_basic --hparams_set=next_frame
+
+Data comes from `python -m rl.datagen_with_agent`. Re-running on the same --output_dir
+resumes; a larger --train_steps trains on. --strategy=mirrored uses every local GPU,
+--strategy=multi_worker every host named in TF_CONFIG, with no other change.
+"""
+
+import json
+
+from absl import app, flags
+
+import hparams as hparams_lib
+from rl import cli, world_model_trainer
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", None, "Dataset directory (from datagen_with_agent).")
+flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
+flags.DEFINE_string("problem", None, "The dataset's problem name, e.g. gym_pong_random.")
+flags.DEFINE_string("model", None, "next_frame_basic, next_frame_basic_deterministic or "
+                    "next_frame_basic_stochastic_discrete (default: the set's model).")
+flags.DEFINE_string("hparams_set", "next_frame", "World-model hparams set.")
+flags.DEFINE_string("hparams", "", "Overrides, e.g. 'batch_size=8,hidden_size=32'.")
+flags.DEFINE_integer("train_steps", 2000, "Optimizer steps to train to (in all, counting "
+                     "steps of earlier runs on the same --output_dir).")
+flags.DEFINE_integer("eval_steps", 10, "Dev batches per evaluation.")
+flags.DEFINE_integer("eval_every", 500, "Steps between evaluations.")
+flags.DEFINE_integer("save_every", 500, "Steps between checkpoints.")
+flags.DEFINE_integer("video_frames", 32, "Frames of autoregressive rollout in debug videos.")
+flags.DEFINE_enum("strategy", "default", world_model_trainer.STRATEGIES,
+                  "tf.distribute strategy (multi_worker reads TF_CONFIG).")
+flags.DEFINE_integer("seed", 0, "Seeds data order, initialization and noise.")
+flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+
+
+@cli.exit_on_user_error
+def main(argv):
+    if FLAGS.list_hparams_sets:
+        print(hparams_lib.format_listing())
+        return
+    for name in ("data_dir", "output_dir", "problem"):
+        if not getattr(FLAGS, name):
+            raise hparams_lib.UserError(f"--{name} is required")
+    # The strategy first: multi-worker collectives must be set up before any other op.
+    strategy = world_model_trainer.make_strategy(FLAGS.strategy)
+    hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
+    summary, _ = world_model_trainer.train(
+        FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, FLAGS.model or hparams.model,
+        hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
+        save_every=FLAGS.save_every, video_frames=FLAGS.video_frames, strategy=strategy,
+        seed=FLAGS.seed, command_line=cli.command_line_record())
+    print(json.dumps(summary, sort_keys=True))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,164 @@
+"""Training a world model on a problem's trajectory shards: the library behind
+trainer_world_model (and the model-based loop's world-model phase).
+
+The run directory holds hparams.json, flags.txt, metrics.jsonl, tensorboard/,
+checkpoints/ (network, optimizer and its step counter) and videos/. Re-running resumes
+from the last checkpoint; a larger --train_steps continues training.
+"""
+
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from hparams.errors import UserError
+from models.world_model import WorldModel
+from problems import input_pipeline, trajectory
+from problems.registry import resolve_problem
+from rl import metrics as metrics_lib
+from rl import run_dir, video, world_model_eval
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def make_strategy(name):
+    """A tf.distribute strategy by name; multi_worker reads the standard TF_CONFIG."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise UserError("--strategy=multi_worker needs the TF_CONFIG environment "
+                            "variable (cluster and task) to be set on every worker")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise UserError(f"unknown --strategy '{name}'; choose one of {', '.join(STRATEGIES)}")
+
+
+def dataset_format(data_dir, problem_name):
+    """The frame format recorded with a problem's data (height, width, channels,
+    num_actions, ...)."""
+    problem = resolve_problem(problem_name)
+    if not problem.is_atari:
+        raise UserError(f"problem '{problem_name}' is not an Atari problem; world models "
+                        "train on gym_{game}_random data")
+    trajectory.check_data_dir(data_dir, create=False)
+    if not os.path.isdir(data_dir):
+        raise UserError(f"--data_dir '{data_dir}' does not exist; write data first with "
+                        "python -m rl.datagen_with_agent")
+    stats = trajectory.dataset_stats(data_dir, problem_name)
+    return stats["frame_format"]
+
+
+def _distributed(strategy, dataset):
+    if strategy.num_replicas_in_sync == 1 and not isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(dataset.with_options(options))
+
+
+def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0):
+    """Predicted | real | difference for autoregressive rollouts from real dev starts."""
+    result = world_model_eval.multi_step_eval(world_model, dev, num_frames, num_rollouts,
+                                              seed=seed, keep_frames=True)
+    if not result["rollouts"]:
+        return None
+    frames = [video.side_by_side(p, r) for rollout in range(result["rollouts"])
+              for p, r in zip(result["predicted"][rollout], result["real"][rollout])]
+    return video.write_mp4(path, frames)
+
+
+def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
+          eval_steps=10, eval_every=500, save_every=500, video_frames=32, strategy=None,
+          seed=0, command_line=None, log_every_s=10.0, metrics_phase="world_model",
+          epochs=None):
+    """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
+
+    Returns:
+        dict of the final dev metrics, multi-step reward accuracies and the video path.
+    """
+    fmt = dataset_format(data_dir, problem_name)
+    if train_steps <= 0:
+        raise UserError(f"--train_steps must be positive, got {train_steps}")
+    record = {"problem": problem_name, "model": model_name, "hparams": hparams.values()}
+    resumed = run_dir.prepare(output_dir, record, command_line)
+    strategy = strategy or tf.distribute.get_strategy()
+    tf.random.set_seed(seed)
+    frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
+    world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name, strategy)
+    manager = tf.train.CheckpointManager(world_model.checkpoint,
+                                         os.path.join(output_dir, "checkpoints"), 2)
+    if resumed and manager.latest_checkpoint:
+        world_model.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        logging.info("resuming %s at step %d", output_dir, world_model.step)
+    start = world_model.step
+    stack = hparams.video_num_input_frames
+    train_arrays = input_pipeline.load_split(data_dir, problem_name, "train", epochs)
+    dev_arrays = input_pipeline.load_split(data_dir, problem_name, "dev", epochs)
+    global_batch = hparams.batch_size * strategy.num_replicas_in_sync
+    train_data = input_pipeline.window_dataset(train_arrays, stack, global_batch,
+                                               seed=seed + start)
+    train_iter = iter(_distributed(strategy, train_data))
+    dev_batches = list(input_pipeline.window_dataset(dev_arrays, stack, hparams.batch_size,
+                                                     seed=seed).take(eval_steps))
+    writer = metrics_lib.MetricsWriter(output_dir, metrics_phase, resume_step=start)
+    sums, count = {}, 0
+    began, last_log = time.time(), 0.0
+    dev = {}
+    try:
+        for step in range(start + 1, train_steps + 1):
+            for key, value in world_model.train_step(next(train_iter)).items():
+                sums[key] = sums.get(key, 0.0) + value
+            count += 1
+            if step % eval_every == 0 or step == train_steps:
+                dev = _evaluate(world_model, dev_batches)
+                values = {f"world_model/train/{k}": v / count for k, v in sums.items()}
+                values.update({f"world_model/dev/{k}": v for k, v in dev.items()})
+                values["world_model/learning_rate"] = float(
+                    world_model.optimizer.learning_rate.numpy())
+                writer.write(step, values)
+                sums, count = {}, 0
+            if step % save_every == 0 or step == train_steps:
+                manager.save(checkpoint_number=step)
+            elapsed = time.time() - began
+            if elapsed - last_log >= log_every_s or step == train_steps:
+                last_log = elapsed
+                rate = (step - start) / elapsed
+                extra = ""
+                if dev:
+                    extra = (f", dev pixel accuracy {dev['pixel_accuracy']:.4f} (copy last "
+                             f"{dev['baseline_copy_last/pixel_accuracy']:.4f}), reward "
+                             f"accuracy {dev['reward_accuracy']:.3f}")
+                print(f"world model step {step}/{train_steps}, {rate:.2f} steps/s, "
+                      f"{(train_steps - step) / max(rate, 1e-9):.0f}s left{extra}", flush=True)
+        summary = {"step": world_model.step, "dev": dev}
+        for horizon in (1, 12):
+            result = world_model_eval.multi_step_eval(world_model, dev_arrays, horizon,
+                                                      num_rollouts=32, seed=seed)
+            summary[f"reward_accuracy_at_{horizon}"] = result["reward_accuracy"]
+            if result["reward_accuracy"] is not None:
+                writer.write(world_model.step, {
+                    f"world_model/reward_accuracy_at_{horizon}": result["reward_accuracy"]})
+        os.makedirs(os.path.join(output_dir, "videos"), exist_ok=True)
+        summary["video"] = write_debug_video(
+            world_model, dev_arrays,
+            os.path.join(output_dir, "videos", f"rollout_step_{world_model.step:07d}.mp4"),
+            video_frames, seed=seed)
+    finally:
+        writer.close()
+    summary["train_seconds"] = time.time() - began
+    return summary, world_model
+
+
+def _evaluate(world_model, batches):
+    if not batches:
+        return {}
+    sums = {}
+    for batch in batches:
+        for key, value in world_model.evaluate(batch).items():
+            sums[key] = sums.get(key, 0.0) + value
+    return {key: value / len(batches) for key, value in sums.items()}
