@@ -6,9 +6,11 @@ and `done`, true on the last frame of an episode (whose action and rewards are 0
 of one episode carry the same `episode` id and consecutive `frame_number`s, which is how
 readers find windows that never cross an episode boundary.
 
-Steps are written in chunks of consecutive frames of one episode; chunk k goes to shard
-k mod (num_train_shards + 1), the last shard being dev, so the dev split is an even share
-of every kind of moment in the data even when an epoch holds few whole episodes.
+Steps are written in chunks of consecutive frames of one episode, dealt round-robin to the
+shards starting with the dev shard (the last one): chunk k goes to shard
+(k + num_train_shards) mod (num_train_shards + 1). So the dev split is an even share of
+every kind of moment in the data even when an epoch holds few whole episodes, and it is
+never empty.
 
 An epoch is written under temporary names and renamed into place, the stats file last:
 an epoch without its stats file is incomplete and ignored by readers, and writing a later
@@ -85,6 +87,20 @@ def list_epochs(data_dir, dataset):
     return sorted(epochs)
 
 
+def remove_incomplete_epoch(data_dir, dataset, epoch):
+    """Deletes what a crashed writer of this epoch left: its scratch directory and any
+    shards moved into place before its stats file was written. A complete epoch (stats
+    file present) is never touched."""
+    if os.path.exists(stats_path(data_dir, dataset, epoch)):
+        return
+    prefix = glob.escape(os.path.join(data_dir, epoch_prefix(dataset, epoch)))
+    for path in glob.glob(f"{prefix}.*.tfrecord"):
+        os.remove(path)
+    scratch = glob.escape(os.path.join(data_dir, "." + epoch_prefix(dataset, epoch)))
+    for path in glob.glob(f"{scratch}-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def read_epoch_stats(data_dir, dataset, epoch):
     with open(stats_path(data_dir, dataset, epoch)) as f:
         return json.load(f)
@@ -125,7 +141,8 @@ class TrajectoryWriter:
 
     def add_chunk(self, frames, actions, rewards, raw_rewards, dones, frame_numbers, episode):
         """Adds consecutive frames of one episode (all arrays of equal length)."""
-        shard = self._chunks_written % len(self._writers)
+        dev = len(self._writers) - 1
+        shard = (self._chunks_written + dev) % len(self._writers)
         self._chunks_written += 1
         writer = self._writers[shard]
         for i in range(len(frames)):

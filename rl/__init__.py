@@ -24,7 +24,7 @@ class _DropTensorFlowInfo(_std_logging.Filter):
     def filter(self, record):
         if record.levelno >= _std_logging.WARNING:
             return True
-        message = str(record.msg)
+        message = record.getMessage()
         return not any(message.startswith(noise) for noise in _TENSORFLOW_NOISE)
 
 

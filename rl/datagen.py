@@ -54,7 +54,7 @@ def next_epoch(data_dir, dataset):
 
 
 def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=None,
-             dataset=None, epoch=None, seed=0, tmp_dir=None):
+             dataset=None, epoch=None, seed=0, tmp_dir=None, num_envs=None):
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:
@@ -68,6 +68,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
         epoch: dataset epoch to write; default the next one free.
         seed: seeds the envs' no-ops and the random policy.
         tmp_dir: where shards are written before being moved into data_dir.
+        num_envs: parallel envs; default env_hparams.num_envs.
 
     Returns:
         The epoch's statistics (frames, episodes, mean returns, ...).
@@ -76,7 +77,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
     trajectory.check_data_dir(data_dir)
     dataset = dataset or random_dataset_name(game)
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch
-    env = atari.AtariEnv(config, env_hparams.num_envs, seed=seed)
+    env = atari.AtariEnv(config, num_envs or env_hparams.num_envs, seed=seed)
     if policy is None:
         policy = collect_lib.random_policy(env.single_action_space.n, seed)
     logging.info("collecting %d steps of %s into %s (dataset %s, epoch %d)",

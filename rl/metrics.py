@@ -2,7 +2,9 @@
 
 metrics.jsonl holds one JSON object per line: {"step", "phase", "name", "value", "time"}.
 On resume, lines past the checkpoint being resumed are dropped first, so a crash between
-a checkpoint and the next leaves no duplicated or orphaned points.
+a checkpoint and the next leaves no duplicated or orphaned points. Several writers (one per
+phase) share the file; each opens it to append for every write, so none keeps writing to
+a copy another has replaced.
 """
 
 import json
@@ -26,7 +28,6 @@ class MetricsWriter:
         self.phase = phase
         if resume_step is not None and os.path.exists(self.path):
             self._drop_after(resume_step)
-        self._file = open(self.path, "a")
         self._summary = tf.summary.create_file_writer(os.path.join(output_dir, "tensorboard"))
 
     def _drop_after(self, step):
@@ -47,20 +48,20 @@ class MetricsWriter:
     def write(self, step, metrics):
         """Writes a dict of name -> scalar at `step`; None values are skipped."""
         now = time.time()
+        lines = []
         with self._summary.as_default():
             for name, value in metrics.items():
                 if value is None:
                     continue
                 value = float(value)
-                self._file.write(json.dumps({"step": int(step), "phase": self.phase,
-                                             "name": name, "value": value,
-                                             "time": round(now, 3)}) + "\n")
+                lines.append(json.dumps({"step": int(step), "phase": self.phase, "name": name,
+                                         "value": value, "time": round(now, 3)}) + "\n")
                 tf.summary.scalar(name, value, step=int(step))
-        self._file.flush()
+        with open(self.path, "a") as f:
+            f.writelines(lines)
         self._summary.flush()
 
     def close(self):
-        self._file.close()
         self._summary.close()
 
 

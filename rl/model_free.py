@@ -85,13 +85,57 @@ def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s):
     return result
 
 
+def run_iterations(learner, collector, hparams, start, stop, planned, writer, checkpointer,
+                   on_save=None, seed=0, label="iteration", log_every_s=10.0):
+    """PPO iterations [start, stop) of a run planned to last `planned` iterations (for
+    learning-rate annealing), with metrics, checkpoints and progress lines.
+
+    Iteration i's sampling noise and shuffles are seeded by (seed, i), so a resumed run
+    draws what an uninterrupted one would have (environment state aside).
+
+    Returns:
+        the finished episodes (raw return, clipped return, length) of the last 100.
+    """
+    steps_per_iteration = hparams.num_agents * hparams.epoch_length
+    recent = []
+    began = last_log = time.time()
+    for iteration in range(start, stop):
+        tf.random.set_seed(seed * 100003 + iteration)
+        rng = np.random.default_rng([seed, iteration])
+        learner.set_progress(iteration / planned)
+        tick = time.time()
+        batch = collector.collect(hparams.epoch_length, hparams)
+        update = learner.update(batch, rng)
+        episodes = collector.episodes.pop_finished()
+        recent = (recent + episodes)[-100:]
+        done = iteration + 1
+        env_steps = done * steps_per_iteration
+        rate = steps_per_iteration / (time.time() - tick)
+        writer.write(env_steps, iteration_metrics(
+            episodes, update, float(learner.optimizer.learning_rate.numpy()), rate))
+        if done % hparams.save_every == 0 or done == stop:
+            checkpointer.save(done, env_steps)
+            if on_save:
+                on_save()
+        now = time.time()
+        if now - last_log >= log_every_s or done == stop or done == start + 1:
+            last_log = now
+            left = (stop - done) * (now - began) / (done - start)
+            mean_raw = np.mean([e[0] for e in recent]) if recent else float("nan")
+            print(f"{label} {done}/{stop}, env steps {env_steps}, return (last "
+                  f"{len(recent)} episodes) {mean_raw:.2f}, kl {update.get('approx_kl', 0):.4f}, "
+                  f"entropy {update.get('entropy', 0):.3f}, {rate:.0f} steps/s, "
+                  f"{left:.0f}s left", flush=True)
+    return recent
+
+
 def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_line=None):
     """Trains PPO on `problem_name` with `hparams`, resuming from `output_dir` if it holds
     this run already.
 
     Returns:
-        dict with iterations, env_steps, the mean raw and clipped return of the episodes of
-        the last iterations, and the SavedModel path.
+        dict with iterations, env_steps, the mean raw and clipped return of the last 100
+        episodes, the SavedModel path, and the training loop's own time and steps.
     """
     problem = resolve_problem(problem_name)
     check_network_fits(problem, hparams)
@@ -114,51 +158,26 @@ def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_l
                                        resume_step=start * steps_per_iteration)
     collector = rollout.RolloutCollector(env, learner, seed=seed + start)
     policy_dir = os.path.join(output_dir, "policy")
-    recent = []
-    run_start = time.time()  # after setup: the loop's time, as peers report it
-    last_log = 0.0
-    iteration = start
+
+    def export():
+        saved_policy.export_policy(network, env.single_observation_space, observation_format,
+                                   policy_dir)
+
+    began = time.time()  # after setup: the loop's time, as peers report it
     try:
-        for iteration in range(start, hparams.epochs_num):
-            tf.random.set_seed(seed * 100003 + iteration)  # resumable sampling noise
-            rng = np.random.default_rng([seed, iteration])
-            learner.set_progress(iteration / hparams.epochs_num)
-            tick = time.time()
-            batch = collector.collect(hparams.epoch_length, hparams)
-            update = learner.update(batch, rng)
-            episodes = collector.episodes.pop_finished()
-            recent = (recent + episodes)[-100:]
-            env_steps = (iteration + 1) * steps_per_iteration
-            rate = steps_per_iteration / (time.time() - tick)
-            values = iteration_metrics(episodes, update,
-                                       float(learner.optimizer.learning_rate.numpy()), rate)
-            writer.write(env_steps, values)
-            done = iteration + 1
-            if done % hparams.save_every == 0 or done == hparams.epochs_num:
-                checkpointer.save(done, env_steps)
-                saved_policy.export_policy(network, env.single_observation_space,
-                                           observation_format, policy_dir)
-            now = time.time() - run_start
-            if now - last_log >= log_every_s or done == hparams.epochs_num or done == start + 1:
-                last_log = now
-                left = (hparams.epochs_num - done) * (now / (done - start))
-                mean_raw = np.mean([e[0] for e in recent]) if recent else float("nan")
-                print(f"iteration {done}/{hparams.epochs_num}, env steps {env_steps}, "
-                      f"return (last {len(recent)} episodes) {mean_raw:.2f}, "
-                      f"kl {update.get('approx_kl', 0):.4f}, "
-                      f"entropy {update.get('entropy', 0):.3f}, {rate:.0f} steps/s, "
-                      f"{left:.0f}s left", flush=True)
+        recent = run_iterations(learner, collector, hparams, start, hparams.epochs_num,
+                                hparams.epochs_num, writer, checkpointer, on_save=export,
+                                seed=seed, log_every_s=log_every_s)
     finally:
         writer.close()
         env.close()
-    summary = {
+    return {
         "iterations": hparams.epochs_num,
         "env_steps": hparams.epochs_num * steps_per_iteration,
         "episodes_in_summary": len(recent),
         "mean_return": float(np.mean([e[0] for e in recent])) if recent else None,
         "mean_return_clipped": float(np.mean([e[1] for e in recent])) if recent else None,
         "policy_dir": policy_dir,
-        "loop_seconds": time.time() - run_start,
+        "loop_seconds": time.time() - began,
         "loop_env_steps": (hparams.epochs_num - start) * steps_per_iteration,
     }
-    return summary

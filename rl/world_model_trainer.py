@@ -37,7 +37,7 @@ def make_strategy(name):
     raise UserError(f"unknown --strategy '{name}'; choose one of {', '.join(STRATEGIES)}")
 
 
-def dataset_format(data_dir, problem_name):
+def dataset_format(data_dir, problem_name, dataset=None):
     """The frame format recorded with a problem's data (height, width, channels,
     num_actions, ...)."""
     problem = resolve_problem(problem_name)
@@ -48,7 +48,7 @@ def dataset_format(data_dir, problem_name):
     if not os.path.isdir(data_dir):
         raise UserError(f"--data_dir '{data_dir}' does not exist; write data first with "
                         "python -m rl.datagen_with_agent")
-    stats = trajectory.dataset_stats(data_dir, problem_name)
+    stats = trajectory.dataset_stats(data_dir, dataset or problem_name)
     return stats["frame_format"]
 
 
@@ -75,13 +75,18 @@ def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0
 def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, strategy=None,
           seed=0, command_line=None, log_every_s=10.0, metrics_phase="world_model",
-          epochs=None):
+          dataset=None, metrics_dir=None):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
+
+    `dataset` names the data in `data_dir` when it is not the problem's own, and
+    `metrics_dir` is where metrics go when not `output_dir` (the model-based loop keeps
+    both its data and its metrics at its own level).
 
     Returns:
         dict of the final dev metrics, multi-step reward accuracies and the video path.
     """
-    fmt = dataset_format(data_dir, problem_name)
+    dataset = dataset or problem_name
+    fmt = dataset_format(data_dir, problem_name, dataset)
     if train_steps <= 0:
         raise UserError(f"--train_steps must be positive, got {train_steps}")
     record = {"problem": problem_name, "model": model_name, "hparams": hparams.values()}
@@ -97,15 +102,21 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
         logging.info("resuming %s at step %d", output_dir, world_model.step)
     start = world_model.step
     stack = hparams.video_num_input_frames
-    train_arrays = input_pipeline.load_split(data_dir, problem_name, "train", epochs)
-    dev_arrays = input_pipeline.load_split(data_dir, problem_name, "dev", epochs)
+    train_arrays = input_pipeline.load_split(data_dir, dataset, "train")
+    dev_arrays = input_pipeline.load_split(data_dir, dataset, "dev")
     global_batch = hparams.batch_size * strategy.num_replicas_in_sync
     train_data = input_pipeline.window_dataset(train_arrays, stack, global_batch,
                                                seed=seed + start)
     train_iter = iter(_distributed(strategy, train_data))
-    dev_batches = list(input_pipeline.window_dataset(dev_arrays, stack, hparams.batch_size,
-                                                     seed=seed).take(eval_steps))
-    writer = metrics_lib.MetricsWriter(output_dir, metrics_phase, resume_step=start)
+    try:
+        dev_batches = list(input_pipeline.window_dataset(
+            dev_arrays, stack, hparams.batch_size, seed=seed).take(eval_steps))
+    except UserError:
+        logging.warning("the dev split holds no window of %d frames: no dev evaluation",
+                        stack + 1)
+        dev_batches = []
+    writer = metrics_lib.MetricsWriter(metrics_dir or output_dir, metrics_phase,
+                                       resume_step=start)
     sums, count = {}, 0
     began, last_log = time.time(), 0.0
     dev = {}
@@ -151,6 +162,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     finally:
         writer.close()
     summary["train_seconds"] = time.time() - began
+    summary["train_arrays"], summary["dev_arrays"] = train_arrays, dev_arrays
     return summary, world_model
 
 

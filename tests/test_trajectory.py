@@ -35,8 +35,8 @@ def test_frames_round_trip_identically(tmp_path):
     paths = [p for split in ("train", "dev")
              for p in input_pipeline.shard_paths(str(tmp_path), "rt", split)]
     arrays = input_pipeline.read_arrays(paths, channels=3)
-    # Records come back shard by shard: chunk k went to shard k mod 3.
-    order = [c for s in range(3) for k, c in enumerate(recorder.chunks) if k % 3 == s]
+    # Records come back shard by shard: chunk k went to shard (k + 2) mod 3 (dev first).
+    order = [c for s in range(3) for k, c in enumerate(recorder.chunks) if (k + 2) % 3 == s]
     frames = np.concatenate([c[0] for c in order])
     np.testing.assert_array_equal(arrays["frame"], frames)
     np.testing.assert_array_equal(arrays["action"], np.concatenate([c[1] for c in order]))
@@ -95,8 +95,8 @@ def test_window_starts_hand_cases():
 
 
 def test_gathered_window_content(tmp_path):
-    write_episodes(str(tmp_path), [12])
-    arrays = input_pipeline.load_split(str(tmp_path), "hand", "train")
+    write_episodes(str(tmp_path), [12])  # one chunk: it goes to the dev shard
+    arrays = input_pipeline.load_split(str(tmp_path), "hand", "dev")
     windows = input_pipeline.gather_windows(arrays, np.array([2]), 4)
     assert windows["inputs"].shape == (1, 4, 2, 2, 1)
     assert list(windows["inputs"][0, :, 0, 0, 0]) == [2, 3, 4, 5]
@@ -123,8 +123,8 @@ def test_split_and_statistics(tmp_path):
     # 3 episodes in chunks of 10 frames, round-robin over 2 train shards + 1 dev shard.
     stats = write_episodes(str(tmp_path), [30, 30, 25], chunk_length=10, num_train_shards=2)
     assert stats["frames"] == 85
-    assert stats["dev_frames"] == 25  # chunks 2, 5, 8 of 9: 10 + 10 + 5 frames
-    assert stats["train_frames"] == 60
+    assert stats["dev_frames"] == 30  # chunks 0, 3, 6 of 9 (dev first): 10 + 10 + 10
+    assert stats["train_frames"] == 55
     assert stats["episodes"] == 3 and stats["finished_episodes"] == 3
     # Rewards on steps 0, 3, 6, ... but not the last step (24): 10, 10 and 8.
     assert stats["mean_clipped_return"] == pytest.approx(28 / 3)

@@ -1,0 +1,177 @@
+"""Model-based loop sets (trainer_model_based), under both generations' names.
+
+A loop set names its sub-sets: `generative_model` (the world model's name),
+`generative_model_params` (its hparams set) and `ppo_params` (the PPO set used inside
+the world model; `base_algo_params` is the final generation's name for the same field and
+wins when both are set). Loop fields prefixed `ppo_` override the PPO set's fields.
+
+Real data: an initial collection, then one per epoch, each of
+num_real_env_frames // epochs agent steps (rlmb_base: 16 x 6,400 = 102,400).
+"""
+
+from hparams import env_sets
+from hparams.hparams import HParams
+from hparams.registry import register
+
+
+@register
+def rlmb_base():
+    """SimPLe's final loop: 15 epochs, 6,400 real steps each, deterministic world model."""
+    hparams = HParams(
+        game="pong",
+        epochs=15,
+        num_real_env_frames=96000,
+        real_collection_envs=16,        # parallel real envs when collecting
+        real_sampling_temperature=1.0,
+        generative_model="next_frame_basic_deterministic",
+        generative_model_params="next_frame_pixel_noise",
+        model_train_steps=15000,
+        initial_epoch_train_steps_multiplier=3,
+        train_steps_multiplier_epochs=[0, 1, 4, 9, 14],
+        ppo_params="",
+        base_algo_params="ppo_original_params",
+        simulated_rollout_length=50,
+        simulated_batch_size=16,
+        simulation_sampling_temperature=1.0,
+        ppo_epochs_num=1000,
+        ppo_epoch_length=50,
+        ppo_learning_rate=1e-4,
+        ppo_long_epochs=[],             # epochs whose PPO budget is doubled
+        ppo_last_epoch_multiplier=3,
+        eval_sampling_temps=[0.5, 0.0, 1.0],
+        eval_max_num_noops=8,
+        eval_episodes=8,
+        eval_envs=8,
+        eval_world_model_rollouts=32,
+        world_model_eval_steps=10,
+    )
+    for key, value in env_sets.atari_simple().values().items():
+        if key != "num_envs":
+            hparams.add_hparam(key, value)
+    return hparams
+
+
+@register
+def rlmb_base_stochastic_discrete():
+    """SimPLe as published: rlmb_base with the stochastic discrete world model."""
+    hparams = rlmb_base()
+    hparams.generative_model = "next_frame_basic_stochastic_discrete"
+    hparams.generative_model_params = "next_frame_basic_stochastic_discrete"
+    return hparams
+
+
+@register
+def rlmb_long_stochastic_discrete():
+    """rlmb_base_stochastic_discrete with twice the world-model training per epoch."""
+    hparams = rlmb_base_stochastic_discrete()
+    hparams.model_train_steps = 30000
+    return hparams
+
+
+@register
+def rlmb_quick():
+    """The whole loop in well under an hour on a CPU: 3 epochs, 6,000 real steps, a small
+    world model, 100 PPO iterations per epoch."""
+    hparams = rlmb_base()
+    hparams.epochs = 3
+    hparams.num_real_env_frames = 6000
+    hparams.generative_model = "next_frame_basic"
+    hparams.generative_model_params = "next_frame_cpu"
+    hparams.model_train_steps = 300
+    hparams.train_steps_multiplier_epochs = [0]
+    hparams.ppo_epochs_num = 100
+    hparams.eval_sampling_temps = [0.0, 1.0]
+    hparams.eval_episodes = 4
+    return hparams
+
+
+@register
+def rlmb_tiny():
+    """For tests: 2 epochs of 200 real steps, next_frame_tiny, 3 PPO iterations."""
+    hparams = rlmb_base()
+    hparams.epochs = 2
+    hparams.num_real_env_frames = 400
+    hparams.real_collection_envs = 4
+    hparams.generative_model = "next_frame_basic"
+    hparams.generative_model_params = "next_frame_tiny"
+    hparams.model_train_steps = 10
+    hparams.train_steps_multiplier_epochs = [0]
+    hparams.simulated_batch_size = 2
+    hparams.simulated_rollout_length = 5
+    hparams.ppo_epochs_num = 3
+    hparams.ppo_epoch_length = 5
+    hparams.ppo_last_epoch_multiplier = 1
+    hparams.eval_sampling_temps = [0.0]
+    hparams.eval_max_num_noops = 0
+    hparams.eval_episodes = 1
+    hparams.eval_envs = 1
+    hparams.eval_world_model_rollouts = 4
+    hparams.world_model_eval_steps = 1
+    return hparams
+
+
+@register
+def rl_modelrl_base():
+    """The early generation's loop: 6 epochs of about 18,333 real steps, next_frame_basic
+    with pixel noise, PPO from ppo_pong_base (16 agents x 30 steps, 200 iterations)."""
+    hparams = rlmb_base()
+    hparams.epochs = 6
+    hparams.num_real_env_frames = 110000
+    hparams.generative_model = "next_frame_basic"
+    hparams.generative_model_params = "next_frame_pixel_noise"
+    hparams.model_train_steps = 50000
+    hparams.initial_epoch_train_steps_multiplier = 1
+    hparams.train_steps_multiplier_epochs = []
+    hparams.base_algo_params = ""
+    hparams.ppo_params = "ppo_pong_base"
+    hparams.ppo_epochs_num = 200
+    hparams.ppo_epoch_length = 30
+    hparams.simulated_batch_size = 16
+    hparams.simulated_rollout_length = 30
+    hparams.ppo_learning_rate = 2e-4
+    hparams.ppo_last_epoch_multiplier = 1
+    return hparams
+
+
+@register
+def rl_modelrl_medium():
+    """rl_modelrl_base at a quarter of the world-model and PPO budget."""
+    hparams = rl_modelrl_base()
+    hparams.model_train_steps = 12500
+    hparams.ppo_epochs_num = 50
+    return hparams
+
+
+@register
+def rl_modelrl_short():
+    """A short look at the early loop: 3 epochs, 15,000 real steps, small models."""
+    hparams = rl_modelrl_base()
+    hparams.epochs = 3
+    hparams.num_real_env_frames = 15000
+    hparams.generative_model_params = "next_frame_cpu"
+    hparams.model_train_steps = 500
+    hparams.ppo_epochs_num = 30
+    hparams.eval_episodes = 4
+    return hparams
+
+
+@register
+def rl_modelrl_tiny():
+    """The README's quick look: the whole loop on a CPU in a few minutes (2 epochs of
+    1,200 real steps, a tiny world model, 10 PPO iterations per epoch)."""
+    hparams = rl_modelrl_base()
+    hparams.epochs = 2
+    hparams.num_real_env_frames = 2400
+    hparams.real_collection_envs = 8
+    hparams.generative_model_params = "next_frame_tiny"
+    hparams.model_train_steps = 100
+    hparams.simulated_batch_size = 8
+    hparams.simulated_rollout_length = 20
+    hparams.ppo_epochs_num = 10
+    hparams.ppo_epoch_length = 20
+    hparams.eval_sampling_temps = [0.0, 1.0]
+    hparams.eval_episodes = 2
+    hparams.eval_envs = 2
+    hparams.eval_world_model_rollouts = 8
+    hparams.world_model_eval_steps = 2
+    return hparams

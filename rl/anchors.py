@@ -1,0 +1,13 @@
+"""Published reference scores at 100K agent steps (SimPLe, Kaiser et al. 2019, mean of 5
+runs; random-policy scores from the same table), drawn as lines on learning curves."""
+
+# game: (random, SimPLe)
+SCORES_100K = {
+    "freeway": (0.0, 16.7),
+    "pong": (-20.7, 12.8),
+    "breakout": (1.7, 16.4),
+    "boxing": (0.1, 7.8),
+    "krull": (1598.0, 2204.8),
+    "kung_fu_master": (258.5, 14862.5),
+    "crazy_climber": (10780.5, 62583.6),
+}

@@ -1,0 +1,347 @@
+"""The SimPLe loop: the library behind trainer_model_based.
+
+  collect real data (uniform random) ->
+  for each epoch: train the world model on all real data (cumulative steps) ->
+                  train PPO inside the world model -> collect real data with the policy ->
+                  evaluate on the real game and the world model's reward accuracy
+
+OUTPUT_DIR holds data/ (trajectory shards), world_model/ (its own run directory),
+policy/epoch_NNN (a SavedModel per epoch), policy_checkpoints/, metrics.jsonl,
+tensorboard/, hparams.json (the resolved tree), loop_state.json, learning_curve.png.
+
+Every phase is recorded in loop_state.json when it finishes; re-running skips finished
+phases, and a phase cut short resumes from its own checkpoint (world model, PPO) or is
+redone from scratch with its partial output removed (a real-data collection).
+"""
+
+import json
+import os
+import time
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+import hparams as hparams_lib
+from models import policies, saved_policy
+from models.world_model import WorldModel
+from problems import atari, input_pipeline, trajectory
+from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
+from rl import metrics as metrics_lib
+from rl import world_model_eval, world_model_trainer
+from rl.simulated_env import SimulatedBatchEnv
+
+STATE_FILE = "loop_state.json"
+
+
+def dataset_name(game):
+    return f"rlmb_{game}"
+
+
+def ppo_hparams(loop):
+    """The PPO set inside the world model: the named set, with the loop's ppo_* fields."""
+    name = loop.base_algo_params or loop.ppo_params
+    if not name:
+        raise hparams_lib.UserError("the loop set names no PPO set (base_algo_params or "
+                                    "ppo_params)")
+    hp = hparams_lib.get(name)
+    hp.num_agents = loop.simulated_batch_size
+    hp.epoch_length = loop.ppo_epoch_length
+    hp.learning_rate = loop.ppo_learning_rate
+    hp.epochs_num = planned_ppo_iterations(loop)
+    return hp
+
+
+def ppo_iterations_in_epoch(loop, epoch):
+    iterations = loop.ppo_epochs_num
+    if epoch in loop.ppo_long_epochs:
+        iterations *= 2
+    if epoch == loop.epochs - 1:
+        iterations *= loop.ppo_last_epoch_multiplier
+    return iterations
+
+
+def planned_ppo_iterations(loop):
+    return sum(ppo_iterations_in_epoch(loop, e) for e in range(loop.epochs))
+
+
+def world_model_steps_until(loop, epoch):
+    """Cumulative world-model steps at the end of `epoch` (steps accumulate; listed
+    epochs train initial_epoch_train_steps_multiplier times as long)."""
+    total = 0
+    for e in range(epoch + 1):
+        multiplier = (loop.initial_epoch_train_steps_multiplier
+                      if e in loop.train_steps_multiplier_epochs else 1)
+        total += loop.model_train_steps * multiplier
+    return total
+
+
+def steps_per_collection(loop):
+    return max(1, loop.num_real_env_frames // loop.epochs)
+
+
+class LoopState:
+    """Finished phases and counters, saved atomically after every phase."""
+
+    def __init__(self, path):
+        self.path = path
+        self.data = {"done": [], "phase_seconds": {}, "real_env_steps": 0,
+                     "simulated_env_steps": 0}
+        if os.path.exists(path):
+            with open(path) as f:
+                self.data = json.load(f)
+
+    def is_done(self, phase):
+        return phase in self.data["done"]
+
+    def finish(self, phase, seconds, **counters):
+        self.data["done"].append(phase)
+        kind = phase.rsplit("_", 1)[0]
+        self.data["phase_seconds"][kind] = self.data["phase_seconds"].get(kind, 0.0) + seconds
+        self.data.update(counters)
+        cli.write_json(self.path, self.data)
+
+
+class ModelBasedLoop:
+    """Runs (or resumes) the loop for one output directory; see the module docstring."""
+
+    def __init__(self, loop, output_dir, seed=0, command_line=None):
+        self.loop = loop
+        self.output_dir = output_dir
+        self.seed = seed
+        self.game = atari.check_game(loop.game)
+        record = {"seed": seed, "loop_hparams": hparams_lib.resolve_tree(loop)}
+        run_dir.prepare(output_dir, record, command_line)
+        self.wm_hparams = hparams_lib.get(loop.generative_model_params)
+        self.ppo = ppo_hparams(loop)
+        self.config = atari.AtariConfig.from_hparams(self.game, loop)
+        self.data_dir = os.path.join(output_dir, "data")
+        self.dataset = dataset_name(self.game)
+        self.state = LoopState(os.path.join(output_dir, STATE_FILE))
+        self.learner = None
+        self.world_model = None
+        self._arrays, self._arrays_epochs = None, None  # decoded data, and of which epochs
+        self.started = time.time()
+
+    # ----- phases -----
+
+    def _run_phase(self, name, fn):
+        if self.state.is_done(name):
+            return
+        began = time.time()
+        counters = fn() or {}
+        self.state.finish(name, time.time() - began, **counters)
+
+    def collect(self, index):
+        """Real-data collection `index` (0 is the initial, uniform random one)."""
+        def run():
+            trajectory.remove_incomplete_epoch(self.data_dir, self.dataset, index)
+            steps = steps_per_collection(self.loop)
+            policy = None
+            if index > 0:
+                temperature = self.loop.real_sampling_temperature
+                learner = self._learner()
+                policy = lambda obs: learner.act(obs, temperature)[0]  # noqa: E731
+            print(f"[collect {index}] {steps} real steps with "
+                  f"{'a uniform random policy' if policy is None else 'the current policy'}",
+                  flush=True)
+            stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
+                                     policy=policy, config=self.config, dataset=self.dataset,
+                                     epoch=index, seed=self.seed * 1000 + index,
+                                     num_envs=self.loop.real_collection_envs)
+            before = self.state.data["real_env_steps"]
+            # Every episode, finished or cut off, adds one frame beyond its steps (its last).
+            real = before + stats["frames"] - stats["episodes"]
+            self._write_metrics("collect", before, real, {
+                "mean_reward/train/clipped": stats["mean_clipped_return"],
+                "mean_reward/train/unclipped": stats["mean_raw_return"]})
+            return {"real_env_steps": real}
+        self._run_phase(f"collect_{index}", run)
+
+    def train_world_model(self, epoch):
+        def run():
+            target = world_model_steps_until(self.loop, epoch)
+            print(f"[epoch {epoch + 1}/{self.loop.epochs}] world model: training to step "
+                  f"{target}", flush=True)
+            summary, self.world_model = world_model_trainer.train(
+                self.data_dir, os.path.join(self.output_dir, "world_model"),
+                f"gym_{self.game}_random", self.loop.generative_model, self.wm_hparams,
+                target, eval_steps=self.loop.world_model_eval_steps,
+                eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
+                seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir)
+            self._arrays = (summary["train_arrays"], summary["dev_arrays"])
+            self._arrays_epochs = trajectory.list_epochs(self.data_dir, self.dataset)
+        self._run_phase(f"world_model_{epoch}", run)
+
+    def train_policy(self, epoch):
+        def run():
+            world_model = self._world_model()
+            learner = self._learner()
+            start = int(self.checkpointer.iteration.numpy())
+            stop = sum(ppo_iterations_in_epoch(self.loop, e) for e in range(epoch + 1))
+            print(f"[epoch {epoch + 1}/{self.loop.epochs}] PPO in the world model: "
+                  f"iterations {start + 1}..{stop}", flush=True)
+            train_arrays, _ = self._data_arrays()
+            env = SimulatedBatchEnv(world_model, train_arrays, self.loop.simulated_batch_size,
+                                    self.loop.simulated_rollout_length,
+                                    self.num_actions, self.loop.frame_stack_size,
+                                    temperature=self.loop.simulation_sampling_temperature,
+                                    seed=self.seed * 1000 + start)
+            collector = rollout.RolloutCollector(env, learner, seed=self.seed + start)
+            steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
+            writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_simulated",
+                                               resume_step=start * steps_per_iteration)
+            try:
+                model_free.run_iterations(learner, collector, self.ppo, start, stop,
+                                          self.ppo.epochs_num, writer, self.checkpointer,
+                                          seed=self.seed, label="  ppo iteration")
+            finally:
+                writer.close()
+            saved_policy.export_policy(
+                learner.network, env.single_observation_space,
+                dict(self.config.to_dict(), kind="atari", num_actions=self.num_actions),
+                os.path.join(self.output_dir, "policy", f"epoch_{epoch:03d}"))
+            return {"simulated_env_steps": stop * steps_per_iteration}
+        self._run_phase(f"ppo_{epoch}", run)
+
+    def evaluate(self, epoch):
+        def run():
+            loop = self.loop
+            real = self.state.data["real_env_steps"]
+            learner = self._learner()
+            values, lines = {}, []
+            noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
+            for temperature in loop.eval_sampling_temps:
+                for noops in noops_settings:
+                    config = atari.AtariConfig(**dict(
+                        {k: v for k, v in self.config.to_dict().items()
+                         if k in atari.AtariConfig.__dataclass_fields__},
+                        max_num_noops=noops))
+                    result = evaluation.evaluate(
+                        lambda obs, t=temperature: learner.act(obs, t)[0], config,
+                        loop.eval_episodes, num_envs=loop.eval_envs,
+                        seed=self.seed * 1000 + epoch, label=f"eval temp {temperature}")
+                    for kind, key in (("unclipped", "mean_raw_return"),
+                                      ("clipped", "mean_clipped_return")):
+                        values[f"eval/mean_return/temp_{temperature}_noops_{noops}_{kind}"] = \
+                            result[key]
+                        values[f"mean_reward/eval/sampling_temp_{temperature}_max_noops_"
+                               f"{noops}_{kind}"] = result[key]
+                    lines.append(f"temp {temperature}, noops {noops}: "
+                                 f"{result['mean_raw_return']:.2f}")
+            world_model = self._world_model()
+            _, dev_arrays = self._data_arrays()
+            for horizon in (12, 50):
+                accuracy = world_model_eval.multi_step_eval(
+                    world_model, dev_arrays, horizon, loop.eval_world_model_rollouts,
+                    stack_size=loop.frame_stack_size, seed=self.seed + epoch)["reward_accuracy"]
+                values[f"reward_accuracy/at_{horizon}"] = accuracy
+                values[f"world_model/reward_accuracy_at_{horizon}"] = accuracy
+            self._write_metrics("eval", real - 1, real, values)
+            self.plot()
+            print(f"[epoch {epoch + 1}/{self.loop.epochs}] eval after {real} real steps: "
+                  + "; ".join(lines), flush=True)
+        self._run_phase(f"eval_{epoch}", run)
+
+    def _write_metrics(self, phase, last_finished_step, step, values):
+        """Writes one phase's metrics at `step`, first dropping any this phase wrote past
+        `last_finished_step` in a run that was cut short before recording the phase."""
+        writer = metrics_lib.MetricsWriter(self.output_dir, phase,
+                                           resume_step=last_finished_step)
+        writer.write(step, values)
+        writer.close()
+
+    # ----- shared state, built on first use (a resumed run may skip the phase that
+    # would have built it) -----
+
+    @property
+    def num_actions(self):
+        return trajectory.dataset_stats(self.data_dir, self.dataset)["frame_format"][
+            "num_actions"]
+
+    def _data_arrays(self):
+        """Decoded (train, dev) arrays of all real data so far, decoded once per change."""
+        epochs = trajectory.list_epochs(self.data_dir, self.dataset)
+        if self._arrays_epochs != epochs:
+            self._arrays = (input_pipeline.load_split(self.data_dir, self.dataset, "train"),
+                            input_pipeline.load_split(self.data_dir, self.dataset, "dev"))
+            self._arrays_epochs = epochs
+        return self._arrays
+
+    def _world_model(self):
+        if self.world_model is None:
+            shape = (self.config.height, self.config.width, self.config.channels)
+            self.world_model = WorldModel(self.wm_hparams, self.num_actions, shape,
+                                          self.loop.generative_model)
+            directory = os.path.join(self.output_dir, "world_model", "checkpoints")
+            path = tf.train.latest_checkpoint(directory)
+            self.world_model.checkpoint.restore(path).assert_existing_objects_matched()
+        return self.world_model
+
+    def _learner(self):
+        if self.learner is None:
+            tf.random.set_seed(self.seed)
+            obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
+            network = policies.make_policy_network(self.ppo, obs_space,
+                                                   gym.spaces.Discrete(self.num_actions))
+            self.learner = ppo.PPOLearner(network, self.ppo)
+            self.checkpointer = model_free.Checkpointer(
+                os.path.join(self.output_dir, "policy_checkpoints"), self.learner)
+            self.checkpointer.restore()
+        return self.learner
+
+    # ----- reporting -----
+
+    def plot(self):
+        series = {}
+        for record in metrics_lib.read_metrics(self.output_dir):
+            name = record["name"]
+            if name.startswith("eval/mean_return/") and name.endswith("_unclipped"):
+                label = name[len("eval/mean_return/"):-len("_unclipped")]
+                series.setdefault(label, []).append((record["step"], record["value"]))
+        references = {}
+        if self.game in anchors.SCORES_100K:
+            random_score, simple_score = anchors.SCORES_100K[self.game]
+            references = {"random": random_score, "SimPLe": simple_score}
+        plot.learning_curve_png(os.path.join(self.output_dir, "learning_curve.png"), series,
+                                references, f"{self.game}: real-env return (raw) vs real "
+                                "env steps used")
+
+    def summary(self):
+        """The final scores and what they cost."""
+        last = {}
+        for record in metrics_lib.read_metrics(self.output_dir):
+            if record["name"].startswith("eval/mean_return/"):
+                last[record["name"]] = record["value"]
+        return {"real_env_steps": self.state.data["real_env_steps"],
+                "simulated_env_steps": self.state.data["simulated_env_steps"],
+                "phase_seconds": self.state.data["phase_seconds"],
+                "final_eval": last}
+
+    def run(self):
+        loop = self.loop
+        self.collect(0)
+        for epoch in range(loop.epochs):
+            self.train_world_model(epoch)
+            self.train_policy(epoch)
+            self.collect(epoch + 1)
+            self.evaluate(epoch)
+            elapsed = time.time() - self.started
+            print(f"[epoch {epoch + 1}/{loop.epochs}] done, {elapsed:.0f}s this run, about "
+                  f"{elapsed / (epoch + 1) * (loop.epochs - epoch - 1):.0f}s left", flush=True)
+        result = self.summary()
+        scores = {k[len("eval/mean_return/"):]: round(v, 2)
+                  for k, v in result["final_eval"].items() if k.endswith("_unclipped")}
+        reference = anchors.SCORES_100K.get(self.game)
+        print(f"final: {self.game}, {result['real_env_steps']} real env steps, "
+              f"{result['simulated_env_steps']} simulated steps", flush=True)
+        print(f"final: mean raw return {json.dumps(scores)}"
+              + (f" (random {reference[0]}, SimPLe {reference[1]})" if reference else ""),
+              flush=True)
+        return result
+
+
+def train(loop, output_dir, seed=0, command_line=None):
+    """Runs or resumes the loop; returns its summary."""
+    return ModelBasedLoop(loop, output_dir, seed, command_line).run()
