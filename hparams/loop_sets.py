@@ -175,3 +175,27 @@ def rl_modelrl_tiny():
     hparams.eval_world_model_rollouts = 8
     hparams.world_model_eval_steps = 2
     return hparams
+
+
+@register
+def rlmb_cpu():
+    """A first attempt at SimPLe's 100K budget on a 2-core CPU within 2 hours.
+
+    Keeps 100K real agent steps (15 x 6,400 + the initial 6,400 = 102,400, as rlmb_base).
+    Everything else is cut to fit: the CPU-sized world model (next_frame_cpu: hidden 32,
+    5 compress steps, bfloat16), 1,500 world-model steps per epoch (x3 at epochs 0, 1, 4,
+    9, 14: 31,500 in all, against SimPLe's 315,000), 100 PPO iterations of 16 x 50
+    simulated steps per epoch (x3 in the last: 1.4M simulated steps against about 16M), and
+    cheap evaluations (4 episodes at temperatures 0.0 and 0.5 with no-ops) except after the
+    last epoch. Not yet shown to reach SimPLe's scores: see benchmarks/RESULTS.md.
+    """
+    hparams = rlmb_base()
+    hparams.game = "freeway"
+    hparams.generative_model = "next_frame_basic"
+    hparams.generative_model_params = "next_frame_cpu"
+    hparams.model_train_steps = 1500
+    hparams.ppo_epochs_num = 100
+    hparams.eval_sampling_temps = [0.0, 0.5]
+    hparams.eval_episodes = 4
+    hparams.eval_max_num_noops = 8
+    return hparams

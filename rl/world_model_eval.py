@@ -26,7 +26,8 @@ def multi_step_eval(world_model, arrays, num_steps, num_rollouts=32, stack_size=
 
     Returns:
         dict with rollouts (how many were possible), reward_accuracy (share whose summed
-        predicted reward equals the real sum), pixel_error (mean |predicted - real| / 255
+        predicted reward equals the real sum), baseline_no_reward_accuracy (the same for a
+        model that never predicts a reward), pixel_error (mean |predicted - real| / 255
         per step, a list), and with keep_frames, predicted and real frames
         [rollouts, num_steps, H, W, C].
     """
@@ -52,6 +53,8 @@ def multi_step_eval(world_model, arrays, num_steps, num_rollouts=32, stack_size=
         frames = np.concatenate([frames[:, 1:], frame[:, None]], axis=1)
     result = {"rollouts": len(starts),
               "reward_accuracy": float(np.mean(predicted_sum == real_sum)),
+              # What always predicting "no reward" would score on the same rollouts.
+              "baseline_no_reward_accuracy": float(np.mean(real_sum == 0)),
               "pixel_error": pixel_error}
     if keep_frames:
         result["predicted"] = np.stack(kept_predicted, axis=1)

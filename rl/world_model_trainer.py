@@ -75,12 +75,13 @@ def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0
 def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, strategy=None,
           seed=0, command_line=None, log_every_s=10.0, metrics_phase="world_model",
-          dataset=None, metrics_dir=None):
+          dataset=None, metrics_dir=None, time_budget_s=None):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
     `metrics_dir` is where metrics go when not `output_dir` (the model-based loop keeps
-    both its data and its metrics at its own level).
+    both its data and its metrics at its own level). With `time_budget_s`, training stops
+    (evaluating and checkpointing) at the first step past that many seconds.
 
     Returns:
         dict of the final dev metrics, multi-step reward accuracies and the video path.
@@ -125,6 +126,9 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
             for key, value in world_model.train_step(next(train_iter)).items():
                 sums[key] = sums.get(key, 0.0) + value
             count += 1
+            out_of_time = time_budget_s is not None and time.time() - began > time_budget_s
+            if out_of_time:
+                train_steps = step  # the last step: evaluate, save and report now
             if step % eval_every == 0 or step == train_steps:
                 dev = _evaluate(world_model, dev_batches)
                 values = {f"world_model/train/{k}": v / count for k, v in sums.items()}
@@ -135,6 +139,9 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
                 sums, count = {}, 0
             if step % save_every == 0 or step == train_steps:
                 manager.save(checkpoint_number=step)
+            if out_of_time:
+                print(f"world model: time budget of {time_budget_s:.0f}s spent at step {step}",
+                      flush=True)
             elapsed = time.time() - began
             if elapsed - last_log >= log_every_s or step == train_steps:
                 last_log = elapsed
@@ -146,11 +153,15 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
                              f"accuracy {dev['reward_accuracy']:.3f}")
                 print(f"world model step {step}/{train_steps}, {rate:.2f} steps/s, "
                       f"{(train_steps - step) / max(rate, 1e-9):.0f}s left{extra}", flush=True)
+            if out_of_time:
+                break
         summary = {"step": world_model.step, "dev": dev}
         for horizon in (1, 12):
             result = world_model_eval.multi_step_eval(world_model, dev_arrays, horizon,
                                                       num_rollouts=32, seed=seed)
             summary[f"reward_accuracy_at_{horizon}"] = result["reward_accuracy"]
+            summary[f"baseline_no_reward_accuracy_at_{horizon}"] = \
+                result["baseline_no_reward_accuracy"]
             if result["reward_accuracy"] is not None:
                 writer.write(world_model.step, {
                     f"world_model/reward_accuracy_at_{horizon}": result["reward_accuracy"]})
