@@ -29,6 +29,26 @@ def exit_on_user_error(main):
     return wrapped
 
 
+def listed_hparams_sets():
+    """Prints every hparams set if --list_hparams_sets was given; returns whether it was."""
+    if not flags.FLAGS.list_hparams_sets:
+        return False
+    import hparams
+    print(hparams.format_listing())
+    return True
+
+
+def require_flags(*names):
+    """Raises UserError naming the first of `names` that was not given."""
+    for name in names:
+        if not getattr(flags.FLAGS, name):
+            raise UserError(f"--{name} is required")
+
+
+def define_list_flag():
+    flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+
+
 def command_line_record():
     """The command and all flag values, as written to a run's flags.txt."""
     return " ".join(sys.argv) + "\n" + flags.FLAGS.flags_into_string()

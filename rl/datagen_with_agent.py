@@ -36,19 +36,17 @@ flags.DEFINE_bool("eval", False, "Evaluate --agent_policy_path on full episodes 
 flags.DEFINE_integer("eval_episodes", 8, "Full episodes to play with --eval.")
 flags.DEFINE_string("dataset", None, "Dataset name (default gym_{game}_random, or "
                     "gym_{game}_policy with --agent_policy_path).")
-flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+cli.define_list_flag()
 
 
 @cli.exit_on_user_error
 def main(argv):
-    if FLAGS.list_hparams_sets:
-        print(hparams_lib.format_listing())
+    if cli.listed_hparams_sets():
         return
     if FLAGS.eval:
         _evaluate()
         return
-    if not FLAGS.data_dir:
-        raise hparams_lib.UserError("--data_dir is required")
+    cli.require_flags("data_dir")
     if FLAGS.num_env_steps <= 0:
         raise hparams_lib.UserError(f"--num_env_steps must be positive, got "
                                     f"{FLAGS.num_env_steps}")

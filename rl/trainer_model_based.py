@@ -20,16 +20,14 @@ flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes
 flags.DEFINE_string("loop_hparams_set", "rl_modelrl_base", "Loop hparams set.")
 flags.DEFINE_string("loop_hparams", "", "Overrides of the loop set, e.g. 'game=freeway'.")
 flags.DEFINE_integer("seed", 0, "Seeds every phase.")
-flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+cli.define_list_flag()
 
 
 @cli.exit_on_user_error
 def main(argv):
-    if FLAGS.list_hparams_sets:
-        print(hparams_lib.format_listing())
+    if cli.listed_hparams_sets():
         return
-    if not FLAGS.output_dir:
-        raise hparams_lib.UserError("--output_dir is required")
+    cli.require_flags("output_dir")
     loop = hparams_lib.resolve(FLAGS.loop_hparams_set, FLAGS.loop_hparams)
     summary = model_based.train(loop, FLAGS.output_dir, seed=FLAGS.seed,
                                 command_line=cli.command_line_record())

@@ -21,17 +21,14 @@ flags.DEFINE_string("hparams_set", None, "PPO hparams set (--list_hparams_sets l
 flags.DEFINE_string("hparams", "", "Overrides, e.g. 'num_agents=5,learning_rate=1e-4'.")
 flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
 flags.DEFINE_integer("seed", 0, "Seeds envs, network initialization and sampling.")
-flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+cli.define_list_flag()
 
 
 @cli.exit_on_user_error
 def main(argv):
-    if FLAGS.list_hparams_sets:
-        print(hparams_lib.format_listing())
+    if cli.listed_hparams_sets():
         return
-    for name in ("problem", "hparams_set", "output_dir"):
-        if not getattr(FLAGS, name):
-            raise hparams_lib.UserError(f"--{name} is required")
+    cli.require_flags("problem", "hparams_set", "output_dir")
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
     summary = model_free.train(FLAGS.problem, hparams, FLAGS.output_dir, seed=FLAGS.seed,
                                command_line=cli.command_line_record())

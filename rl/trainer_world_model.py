@@ -32,17 +32,14 @@ flags.DEFINE_integer("video_frames", 32, "Frames of autoregressive rollout in de
 flags.DEFINE_enum("strategy", "default", world_model_trainer.STRATEGIES,
                   "tf.distribute strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_integer("seed", 0, "Seeds data order, initialization and noise.")
-flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
+cli.define_list_flag()
 
 
 @cli.exit_on_user_error
 def main(argv):
-    if FLAGS.list_hparams_sets:
-        print(hparams_lib.format_listing())
+    if cli.listed_hparams_sets():
         return
-    for name in ("data_dir", "output_dir", "problem"):
-        if not getattr(FLAGS, name):
-            raise hparams_lib.UserError(f"--{name} is required")
+    cli.require_flags("data_dir", "output_dir", "problem")
     # The strategy first: multi-worker collectives must be set up before any other op.
     strategy = world_model_trainer.make_strategy(FLAGS.strategy)
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
