@@ -166,11 +166,13 @@ class WorldModel:
     def predict(self, frames, actions, temperature=0.0):
         """The next frame (uint8 [B, H, W, C]) and reward ([B] in {-1, 0, 1}).
 
-        Temperature 0 takes the most likely pixel value and reward; above 0 they are
-        sampled from the softmax at that temperature (and so are the latent bits of the
-        stochastic model).
+        Pixels and rewards are always the most likely values, as in SimPLe: sampling every
+        pixel independently would fill frames with speckle the real game never shows. The
+        temperature is the stochastic model's: it samples the latent bits (0 takes the
+        likelier bit), which is where that model keeps its uncertainty. For the
+        deterministic models it changes nothing.
         """
-        temperature = float(temperature)
+        temperature = float(temperature) if self.network.stochastic else 0.0
         if temperature not in self._predict:
             self._predict[temperature] = tf.function(
                 lambda f, a: self._predict_impl(f, a, temperature), reduce_retracing=True)
@@ -180,12 +182,6 @@ class WorldModel:
 
     def _predict_impl(self, frames, actions, temperature):
         outputs = self.network(frames, actions, training=False, temperature=temperature)
-        logits, reward_logits = outputs["frame_logits"], outputs["reward_logits"]
-        if temperature > 0:
-            flat = tf.reshape(logits, [-1, 256]) / temperature
-            frame = tf.reshape(tf.random.categorical(flat, 1), tf.shape(logits)[:-1])
-            reward = tf.random.categorical(reward_logits / temperature, 1)[:, 0]
-        else:
-            frame = tf.argmax(logits, axis=-1)
-            reward = tf.argmax(reward_logits, axis=-1)
+        frame = tf.argmax(outputs["frame_logits"], axis=-1)
+        reward = tf.argmax(outputs["reward_logits"], axis=-1)
         return tf.cast(frame, tf.uint8), tf.cast(reward, tf.int32) - 1

@@ -172,3 +172,21 @@ def test_training_stops_at_its_time_budget(pong_dataset, tmp_path):
     assert summary["step"] == 1
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-1")
     assert summary["dev"]  # evaluated at the step it stopped
+
+
+def test_deterministic_prediction_ignores_temperature_and_stochastic_uses_it():
+    frames = np.random.default_rng(0).integers(0, 256, (4, 4) + FRAME, dtype=np.uint8)
+    actions = np.array([0, 1, 2, 3])
+    deterministic = WorldModel(hparams.get("next_frame_tiny"), 6, FRAME)
+    a, _ = deterministic.predict(frames, actions, temperature=1.0)
+    b, _ = deterministic.predict(frames, actions, temperature=0.0)
+    np.testing.assert_array_equal(a, b)
+    stochastic = WorldModel(hparams.resolve("next_frame_stochastic_tiny", "hidden_size=16"),
+                            6, FRAME)
+    tf.random.set_seed(0)
+    bits = [stochastic.network(frames, actions, temperature=1.0)["bits"].numpy()
+            for _ in range(2)]
+    assert not np.array_equal(bits[0], bits[1])  # sampled afresh each call
+    greedy = [stochastic.network(frames, actions, temperature=0.0)["bits"].numpy()
+              for _ in range(2)]
+    np.testing.assert_array_equal(greedy[0], greedy[1])
