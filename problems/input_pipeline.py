@@ -82,6 +82,16 @@ def load_split(data_dir, dataset, split, epochs=None):
     return read_arrays(shard_paths(data_dir, dataset, split, epochs), channels)
 
 
+def concatenate_arrays(first, second):
+    """Two decoded record sets as one (e.g. the data so far and a new epoch's). Episode ids
+    are unique per dataset, so no window can form across the seam."""
+    if not len(first["frame"]):
+        return second
+    if not len(second["frame"]):
+        return first
+    return {key: np.concatenate([first[key], second[key]]) for key in first}
+
+
 def window_starts(episode, frame_number, stack_size):
     """Indices i such that records i .. i+stack_size are consecutive frames of one episode
     (stack_size inputs and one target)."""

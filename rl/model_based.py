@@ -14,6 +14,7 @@ phases, and a phase cut short resumes from its own checkpoint (world model, PPO)
 redone from scratch with its partial output removed (a real-data collection).
 """
 
+import dataclasses
 import json
 import os
 import time
@@ -164,14 +165,14 @@ class ModelBasedLoop:
             target = world_model_steps_until(self.loop, epoch)
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] world model: training to step "
                   f"{target}", flush=True)
-            summary, self.world_model = world_model_trainer.train(
+            arrays = self._data_arrays()
+            _, self.world_model = world_model_trainer.train(
                 self.data_dir, os.path.join(self.output_dir, "world_model"),
                 f"gym_{self.game}_random", self.loop.generative_model, self.wm_hparams,
                 target, eval_steps=self.loop.world_model_eval_steps,
                 eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
-                seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir)
-            self._arrays = (summary["train_arrays"], summary["dev_arrays"])
-            self._arrays_epochs = trajectory.list_epochs(self.data_dir, self.dataset)
+                seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir,
+                arrays=arrays)
         self._run_phase(f"world_model_{epoch}", run)
 
     def train_policy(self, epoch):
@@ -214,10 +215,7 @@ class ModelBasedLoop:
             noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
             for temperature in loop.eval_sampling_temps:
                 for noops in noops_settings:
-                    config = atari.AtariConfig(**dict(
-                        {k: v for k, v in self.config.to_dict().items()
-                         if k in atari.AtariConfig.__dataclass_fields__},
-                        max_num_noops=noops))
+                    config = dataclasses.replace(self.config, max_num_noops=noops)
                     result = evaluation.evaluate(
                         lambda obs, t=temperature: learner.act(obs, t)[0], config,
                         loop.eval_episodes, num_envs=loop.eval_envs,
@@ -261,12 +259,20 @@ class ModelBasedLoop:
             "num_actions"]
 
     def _data_arrays(self):
-        """Decoded (train, dev) arrays of all real data so far, decoded once per change."""
+        """Decoded (train, dev) arrays of all real data so far. Each data epoch's PNG
+        frames are decoded once per process: new epochs are appended to the cache."""
         epochs = trajectory.list_epochs(self.data_dir, self.dataset)
-        if self._arrays_epochs != epochs:
-            self._arrays = (input_pipeline.load_split(self.data_dir, self.dataset, "train"),
-                            input_pipeline.load_split(self.data_dir, self.dataset, "dev"))
-            self._arrays_epochs = epochs
+        known = self._arrays_epochs or []
+        new = [e for e in epochs if e not in known]
+        if new or self._arrays is None:
+            fresh = tuple(input_pipeline.load_split(self.data_dir, self.dataset, split, new)
+                          for split in ("train", "dev"))
+            if self._arrays is None:
+                self._arrays = fresh
+            else:
+                self._arrays = tuple(input_pipeline.concatenate_arrays(old, add)
+                                     for old, add in zip(self._arrays, fresh))
+            self._arrays_epochs = known + new
         return self._arrays
 
     def _world_model(self):

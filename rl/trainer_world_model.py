@@ -48,8 +48,7 @@ def main(argv):
         hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
         save_every=FLAGS.save_every, video_frames=FLAGS.video_frames, strategy=strategy,
         seed=FLAGS.seed, command_line=cli.command_line_record())
-    printable = {k: v for k, v in summary.items() if not k.endswith("_arrays")}
-    print(json.dumps(printable, sort_keys=True))
+    print(json.dumps(summary, sort_keys=True))
 
 
 if __name__ == "__main__":

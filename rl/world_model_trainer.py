@@ -75,13 +75,14 @@ def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0
 def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, strategy=None,
           seed=0, command_line=None, log_every_s=10.0, metrics_phase="world_model",
-          dataset=None, metrics_dir=None, time_budget_s=None):
+          dataset=None, metrics_dir=None, time_budget_s=None, arrays=None):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
     `metrics_dir` is where metrics go when not `output_dir` (the model-based loop keeps
     both its data and its metrics at its own level). With `time_budget_s`, training stops
-    (evaluating and checkpointing) at the first step past that many seconds.
+    (evaluating and checkpointing) at the first step past that many seconds. `arrays`
+    (decoded train and dev records) saves decoding the shards again.
 
     Returns:
         dict of the final dev metrics, multi-step reward accuracies and the video path.
@@ -103,8 +104,10 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
         logging.info("resuming %s at step %d", output_dir, world_model.step)
     start = world_model.step
     stack = hparams.video_num_input_frames
-    train_arrays = input_pipeline.load_split(data_dir, dataset, "train")
-    dev_arrays = input_pipeline.load_split(data_dir, dataset, "dev")
+    if arrays is None:
+        arrays = (input_pipeline.load_split(data_dir, dataset, "train"),
+                  input_pipeline.load_split(data_dir, dataset, "dev"))
+    train_arrays, dev_arrays = arrays
     global_batch = hparams.batch_size * strategy.num_replicas_in_sync
     train_data = input_pipeline.window_dataset(train_arrays, stack, global_batch,
                                                seed=seed + start)
@@ -173,7 +176,6 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     finally:
         writer.close()
     summary["train_seconds"] = time.time() - began
-    summary["train_arrays"], summary["dev_arrays"] = train_arrays, dev_arrays
     return summary, world_model
 
 
