@@ -35,3 +35,12 @@ def atari_nature():
     hparams.grayscale = True
     hparams.max_num_noops = 30
     return hparams
+
+
+def add_atari_format(hparams, env_set=atari_simple):
+    """Adds `env_set`'s frame-format fields to `hparams` (a PPO or loop set), except
+    num_envs: those sets name their own env counts."""
+    for key, value in env_set().values().items():
+        if key != "num_envs":
+            hparams.add_hparam(key, value)
+    return hparams

@@ -45,10 +45,7 @@ def rlmb_base():
         eval_world_model_rollouts=32,
         world_model_eval_steps=10,
     )
-    for key, value in env_sets.atari_simple().values().items():
-        if key != "num_envs":
-            hparams.add_hparam(key, value)
-    return hparams
+    return env_sets.add_atari_format(hparams)
 
 
 @register

@@ -13,13 +13,6 @@ from hparams.hparams import HParams
 from hparams.registry import register
 
 
-def _with_atari_format(hparams, env_set=env_sets.atari_simple):
-    for key, value in env_set().values().items():
-        if key != "num_envs":  # num_agents is the env count of PPO sets
-            hparams.add_hparam(key, value)
-    return hparams
-
-
 @register
 def ppo_base():
     """Shared PPO defaults: Adam, global-norm clip 0.5, GAE, normalized advantages."""
@@ -80,7 +73,7 @@ def ppo_continuous_action_base():
 @register
 def ppo_atari_base():
     """Atari PPO of the early T2T generation: SimPLe small CNN on 105x80 RGB stacks."""
-    hparams = _with_atari_format(ppo_base())
+    hparams = env_sets.add_atari_format(ppo_base())
     hparams.policy_network = "simple_cnn"
     hparams.learning_rate = 4e-4
     hparams.num_agents = 5
@@ -161,7 +154,7 @@ def ppo_atari_cleanrl():
     CNN, 8 envs x 128 steps, 4 epochs of 4 minibatches, lr 2.5e-4 annealed, clip 0.1,
     entropy 0.01, value 0.5, 10M frames. (They also end episodes on a life loss and press
     FIRE at reset; this set does neither, which matters for Breakout, not for Pong.)"""
-    hparams = _with_atari_format(ppo_base(), env_sets.atari_nature)
+    hparams = env_sets.add_atari_format(ppo_base(), env_sets.atari_nature)
     hparams.policy_network = "nature_cnn"
     hparams.num_agents = 8
     hparams.epoch_length = 128
