@@ -7,6 +7,7 @@ import sys
 
 from absl import flags
 
+import hparams
 from hparams.errors import UserError
 
 
@@ -33,7 +34,6 @@ def listed_hparams_sets():
     """Prints every hparams set if --list_hparams_sets was given; returns whether it was."""
     if not flags.FLAGS.list_hparams_sets:
         return False
-    import hparams
     print(hparams.format_listing())
     return True
 
