@@ -1,7 +1,7 @@
 """World-model figures on this machine, measured in one run.
 
-1. Speed: for each world-model set at batch 16 on real 105x80 RGB Pong windows, train
-   steps/s and predicted frames/s, and the arithmetic rate of a train step (FLOPs counted
+1. Speed: for each world-model set at batch 16 on real Pong windows (105x80 RGB, and
+   smaller with --resize_factors 2,4), train steps/s and predicted frames/s, and the arithmetic rate of a train step (FLOPs counted
    by TensorFlow's profiler on the step's graph, times steps/s) beside this machine's
    float32 matrix-product ceiling, measured here too.
 2. Quality: on --steps of random-policy data per game, train `next_frame_cpu` for a fixed
@@ -10,6 +10,7 @@
 
 Usage: python benchmarks/world_model.py [--budget_minutes 30] [--games pong,freeway]
            [--steps 30000] [--sets next_frame_tiny,next_frame_cpu,...] [--skip_quality]
+           [--resize_factors 2,4] [--hparams batch_size=16,...]
 """
 
 import argparse
@@ -52,8 +53,9 @@ def train_step_flops(model, batch):
     return profile.total_float_ops
 
 
-def speed(set_name, arrays, steps, batch_size=16):
-    hp = hparams.resolve(set_name, f"batch_size={batch_size}")
+def speed(set_name, arrays, steps, batch_size=16, overrides=""):
+    hp = hparams.resolve(set_name, ",".join(filter(None, [f"batch_size={batch_size}",
+                                                          overrides])))
     model = WorldModel(hp, 6, arrays["frame"].shape[1:])
     batches = list(input_pipeline.window_dataset(arrays, 4, batch_size).take(3))
     batches = [{k: tf.constant(v) for k, v in b.items()} for b in batches]
@@ -83,6 +85,16 @@ def quality(game, num_steps, budget_s, work_dir):
     return summary
 
 
+def speed_line(set_name, size, arrays, args, ceiling):
+    train_rate, predict_rate, flops = speed(set_name, arrays, args.speed_steps,
+                                            overrides=args.hparams)
+    gflops = flops * train_rate / 1e9
+    print(f"{set_name:32s} {size:8s} batch 16: {train_rate:6.2f} train steps/s, "
+          f"{predict_rate:7.1f} predicted frames/s, {flops / 1e9:7.1f} GFLOP per "
+          f"train step -> {gflops:5.0f} GFLOP/s ({100 * gflops / ceiling:.0f}% of "
+          "the matmul ceiling)", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget_minutes", type=float, default=30)
@@ -92,22 +104,27 @@ def main():
     parser.add_argument("--speed_steps", type=int, default=10)
     parser.add_argument("--skip_quality", action="store_true")
     parser.add_argument("--skip_speed", action="store_true")
+    parser.add_argument("--resize_factors", default="2",
+                        help="speed at 210/f x 160/f frames for each f (2: SimPLe's 105x80)")
+    parser.add_argument("--grayscale", action="store_true", help="gray frames for speed")
+    parser.add_argument("--hparams", default="", help="overrides for every set, e.g. "
+                        "compute_dtype=float32")
     args = parser.parse_args()
     work_dir = tempfile.mkdtemp(prefix="wm_bench_")
     print(f"{os.cpu_count()} cores; work dir {work_dir}", flush=True)
     if not args.skip_speed:
         ceiling = matmul_ceiling()
         print(f"float32 matmul ceiling: {ceiling:.0f} GFLOP/s", flush=True)
-        speed_dir = os.path.join(work_dir, "speed_data")
-        datagen.generate(speed_dir, "pong", 2000, hparams.get("atari_simple"), seed=0)
-        arrays = input_pipeline.load_split(speed_dir, "gym_pong_random", "train")
-        for set_name in args.sets.split(","):
-            train_rate, predict_rate, flops = speed(set_name, arrays, args.speed_steps)
-            gflops = flops * train_rate / 1e9
-            print(f"{set_name:40s} batch 16: {train_rate:6.2f} train steps/s, "
-                  f"{predict_rate:7.1f} predicted frames/s, {flops / 1e9:7.1f} GFLOP per "
-                  f"train step -> {gflops:5.0f} GFLOP/s ({100 * gflops / ceiling:.0f}% of "
-                  "the matmul ceiling)", flush=True)
+        for factor in [int(f) for f in args.resize_factors.split(",")]:
+            speed_dir = os.path.join(work_dir, f"speed_data_{factor}")
+            env = hparams.resolve("atari_simple", f"resize_height_factor={factor},"
+                                  f"resize_width_factor={factor},grayscale={args.grayscale}")
+            datagen.generate(speed_dir, "pong", 2000, env, seed=0)
+            arrays = input_pipeline.load_split(speed_dir, "gym_pong_random", "train")
+            size = "x".join(str(d) for d in arrays["frame"].shape[1:])
+            for set_name in args.sets.split(","):
+                speed_line(set_name, size, arrays, args, ceiling)
+
     if not args.skip_quality:
         for game in args.games.split(","):
             s = quality(game, args.steps, args.budget_minutes * 60, work_dir)

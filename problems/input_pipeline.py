@@ -124,8 +124,13 @@ def gather_windows(arrays, starts, stack_size):
     }
 
 
-def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, seed=0):
+def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, seed=0,
+                   rewarded_window_repeats=1):
     """A tf.data pipeline of window batches (see `gather_windows`), shuffled and prefetched.
+
+    `rewarded_window_repeats` > 1 lists every window whose target has a nonzero reward
+    that many times: in games where rewards are rare (Freeway's crossings are a fraction of
+    a percent of frames) the reward head otherwise learns to never predict one.
 
     Raises:
         UserError: the data holds no complete window (too few frames per episode).
@@ -133,6 +138,9 @@ def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, se
     starts = window_starts(arrays["episode"], arrays["frame_number"], stack_size)
     if len(starts) == 0:
         raise UserError(f"the data holds no window of {stack_size + 1} consecutive frames")
+    if rewarded_window_repeats > 1:
+        rewarded = starts[arrays["reward"][starts + stack_size - 1] != 0]
+        starts = np.concatenate([starts] + [rewarded] * (rewarded_window_repeats - 1))
     sample = gather_windows(arrays, starts[:1], stack_size)
     keys = sorted(sample)
 

@@ -54,7 +54,8 @@ def next_epoch(data_dir, dataset):
 
 
 def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=None,
-             dataset=None, epoch=None, seed=0, tmp_dir=None, num_envs=None):
+             dataset=None, epoch=None, seed=0, tmp_dir=None, num_envs=None,
+             random_mean_hold=1):
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:
@@ -69,6 +70,8 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
         seed: seeds the envs' no-ops and the random policy.
         tmp_dir: where shards are written before being moved into data_dir.
         num_envs: parallel envs; default env_hparams.num_envs.
+        random_mean_hold: with no policy, the mean number of steps each random action is
+            held (1: a fresh uniform action every step); see collect.random_policy.
 
     Returns:
         The epoch's statistics (frames, episodes, mean returns, ...).
@@ -79,7 +82,8 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch
     env = atari.AtariEnv(config, num_envs or env_hparams.num_envs, seed=seed)
     if policy is None:
-        policy = collect_lib.random_policy(env.single_action_space.n, seed)
+        policy = collect_lib.random_policy(env.single_action_space.n, seed,
+                                           random_mean_hold)
     logging.info("collecting %d steps of %s into %s (dataset %s, epoch %d)",
                  num_env_steps, game, data_dir, dataset, epoch)
     try:

@@ -1,6 +1,6 @@
 """The SimPLe loop: the library behind trainer_model_based.
 
-  collect real data (uniform random) ->
+  collect real data (random actions) ->
   for each epoch: train the world model on all real data (cumulative steps) ->
                   train PPO inside the world model -> collect real data with the policy ->
                   evaluate on the real game and the world model's reward accuracy
@@ -135,7 +135,7 @@ class ModelBasedLoop:
         self.state.finish(name, time.time() - began, **counters)
 
     def collect(self, index):
-        """Real-data collection `index` (0 is the initial, uniform random one)."""
+        """Real-data collection `index` (0 is the initial, random one)."""
         def run():
             trajectory.remove_incomplete_epoch(self.data_dir, self.dataset, index)
             steps = steps_per_collection(self.loop)
@@ -144,13 +144,19 @@ class ModelBasedLoop:
                 temperature = self.loop.real_sampling_temperature
                 learner = self._learner()
                 policy = lambda obs: learner.act(obs, temperature)[0]  # noqa: E731
-            print(f"[collect {index}] {steps} real steps with "
-                  f"{'a uniform random policy' if policy is None else 'the current policy'}",
-                  flush=True)
+            hold = self.loop.initial_collection_mean_hold
+            if policy is not None:
+                who = "the current policy"
+            elif hold > 1:
+                who = f"uniform random actions held for {hold} steps on average"
+            else:
+                who = "a uniform random policy"
+            print(f"[collect {index}] {steps} real steps with {who}", flush=True)
             stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
                                      policy=policy, config=self.config, dataset=self.dataset,
                                      epoch=index, seed=self.seed * 1000 + index,
-                                     num_envs=self.loop.real_collection_envs)
+                                     num_envs=self.loop.real_collection_envs,
+                                     random_mean_hold=hold)
             before = self.state.data["real_env_steps"]
             # Every episode, finished or cut off, adds one frame beyond its steps (its last).
             real = before + stats["frames"] - stats["episodes"]
@@ -188,7 +194,8 @@ class ModelBasedLoop:
                                     self.loop.simulated_rollout_length,
                                     self.num_actions, self.loop.frame_stack_size,
                                     temperature=self.loop.simulation_sampling_temperature,
-                                    seed=self.seed * 1000 + start)
+                                    seed=self.seed * 1000 + start,
+                                    reward_start_fraction=self.loop.simulated_reward_starts)
             collector = rollout.RolloutCollector(env, learner, seed=self.seed + start)
             steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
             writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_simulated",

@@ -7,6 +7,13 @@ sub-envs with one batched model call per step, and ends its rollout after
 ended, so PPO bootstraps from the value of the last frame. Like the real Atari envs it
 resets in the step that ends a rollout (final observation in info["final_obs"]), so PPO
 collects from it through the same code path.
+
+With `reward_start_fraction` > 0, that share of rollouts starts from a real window that a
+nonzero reward followed within `rollout_length` steps. Where rewards are rare (a Freeway
+crossing needs about 60 steps of mostly "up"), rollouts from random real frames almost
+never meet one and PPO has nothing to learn from; starting some of them where the real
+game gave a reward lets PPO find it, and the value bootstrapped at each truncation
+carries it back to states further away.
 """
 
 import numpy as np
@@ -15,6 +22,27 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from hparams.errors import UserError
 from problems import input_pipeline
+
+
+def rewarded_starts(arrays, starts, stack_size, horizon):
+    """The window starts (among `starts`) whose last frame a nonzero reward follows within
+    `horizon` steps of the same stretch of consecutive frames. A frame's reward is the one
+    for the action taken from it, so a rollout from a window ending at frame k can meet the
+    rewards of frames k .. k + horizon - 1."""
+    rewarded = np.flatnonzero(arrays["reward"] != 0)
+    if not len(rewarded):
+        return starts[:0]
+    # For each reward at j, windows ending at k = j - d for d in 0 .. horizon - 1.
+    last = (rewarded[:, None] - np.arange(horizon)[None, :]).ravel()
+    reward_index = np.repeat(rewarded, horizon)
+    candidates = last - (stack_size - 1)
+    ok = candidates >= 0
+    candidates, reward_index = candidates[ok], reward_index[ok]
+    episode, frame_number = arrays["episode"], arrays["frame_number"]
+    linked = ((episode[candidates] == episode[reward_index])
+              & (frame_number[reward_index] - frame_number[candidates]
+                 == reward_index - candidates))
+    return np.unique(candidates[linked & np.isin(candidates, starts)])
 
 
 class SimulatedBatchEnv(VectorEnv):
@@ -30,10 +58,11 @@ class SimulatedBatchEnv(VectorEnv):
         stack_size: frames per observation.
         temperature: the world model's sampling temperature.
         seed: seeds the choice of start windows.
+        reward_start_fraction: share of rollouts started shortly before a real reward.
     """
 
     def __init__(self, world_model, arrays, num_envs, rollout_length, num_actions,
-                 stack_size=4, temperature=1.0, seed=0):
+                 stack_size=4, temperature=1.0, seed=0, reward_start_fraction=0.0):
         self.world_model = world_model
         self.arrays = arrays
         self.num_envs = num_envs
@@ -47,6 +76,10 @@ class SimulatedBatchEnv(VectorEnv):
         if len(self._starts) == 0:
             raise UserError("no real window of consecutive frames to start simulations from")
         self._episode_starts = self._starts[arrays["frame_number"][self._starts] == 0]
+        self.reward_start_fraction = reward_start_fraction
+        self._reward_starts = (rewarded_starts(arrays, self._starts, stack_size,
+                                               rollout_length)
+                               if reward_start_fraction > 0 else self._starts[:0])
         frame_shape = arrays["frame"].shape[1:]
         self.single_observation_space = spaces.Box(0, 255, (stack_size,) + frame_shape,
                                                    np.uint8)
@@ -61,6 +94,10 @@ class SimulatedBatchEnv(VectorEnv):
 
     def _draw_starts(self, indices):
         starts = self._rng.choice(self._starts, size=len(indices))
+        if len(self._reward_starts):
+            near_reward = self._rng.random(len(indices)) < self.reward_start_fraction
+            starts[near_reward] = self._rng.choice(self._reward_starts,
+                                                   size=int(near_reward.sum()))
         if 0 in indices and len(self._episode_starts):
             starts[list(indices).index(0)] = self._rng.choice(self._episode_starts)
         return starts

@@ -109,8 +109,9 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
                   input_pipeline.load_split(data_dir, dataset, "dev"))
     train_arrays, dev_arrays = arrays
     global_batch = hparams.batch_size * strategy.num_replicas_in_sync
-    train_data = input_pipeline.window_dataset(train_arrays, stack, global_batch,
-                                               seed=seed + start)
+    train_data = input_pipeline.window_dataset(
+        train_arrays, stack, global_batch, seed=seed + start,
+        rewarded_window_repeats=hparams.rewarded_window_repeats)
     train_iter = iter(_distributed(strategy, train_data))
     try:
         dev_batches = list(input_pipeline.window_dataset(

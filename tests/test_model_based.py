@@ -16,10 +16,11 @@ from models.world_model import WorldModel
 from problems import input_pipeline, trajectory
 from rl import model_based, ppo, rollout
 from rl.metrics import read_metrics
-from rl.simulated_env import SimulatedBatchEnv
+from rl.simulated_env import SimulatedBatchEnv, rewarded_starts
 from tests.conftest import REPO, run_module
 
-LOOP = ["--loop_hparams_set=rlmb_tiny", "--loop_hparams=game=freeway"]
+LOOP = ["--loop_hparams_set=rlmb_tiny",
+        "--loop_hparams=game=freeway,initial_collection_mean_hold=4"]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,35 @@ def test_simulated_env_shapes_resets_and_real_starts(trained_world_model):
             np.testing.assert_array_equal(info["final_obs"][:, :3], previous[:, 1:])
             for i, start in enumerate(env.start_indices):  # ... and restarts it from data
                 np.testing.assert_array_equal(obs[i], arrays["frame"][start:start + 4])
+
+
+def test_rewarded_starts_hand_case():
+    # Two episodes; frames 0-9 and 10-19. Rewards for the actions from frames 8 and 12.
+    arrays = {"episode": np.repeat([0, 1], 10), "frame_number": np.tile(np.arange(10), 2),
+              "reward": np.zeros(20, np.int32)}
+    arrays["reward"][[8, 12]] = [1, -1]
+    starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"], 1)
+    # Windows of 2 frames ending at k meet rewards k .. k+2: k in 6..8 and, in the second
+    # episode, only k = 11, 12 (k = 10 would need a window starting in episode 0).
+    found = rewarded_starts(arrays, starts, stack_size=2, horizon=3)
+    assert list(found) == [5, 6, 7, 10, 11]
+
+
+def test_simulated_env_starts_near_rewards_when_asked(trained_world_model):
+    model, arrays = trained_world_model
+    near = rewarded_starts(arrays, input_pipeline.window_starts(
+        arrays["episode"], arrays["frame_number"], 3), 4, 5)
+    assert len(near)  # random Pong data has points scored
+    env = SimulatedBatchEnv(model, arrays, num_envs=4, rollout_length=5, num_actions=6,
+                            seed=0, reward_start_fraction=1.0)
+    env.reset(seed=2)
+    # Sub-env 0 still starts at an episode start; the others all start near a reward.
+    assert arrays["frame_number"][env.start_indices[0]] == 0
+    assert set(env.start_indices[1:]) <= set(near)
+    plain = SimulatedBatchEnv(model, arrays, num_envs=4, rollout_length=5, num_actions=6,
+                              seed=0)
+    plain.reset(seed=2)
+    assert not set(plain.start_indices) <= set(near)
 
 
 def test_ppo_collects_from_the_simulated_env(trained_world_model):
@@ -117,6 +147,7 @@ def test_whole_loop_writes_everything(loop_run):
     assert tree["game"] == "freeway"
     assert tree["generative_model_params_resolved"]["hidden_size"] == 8
     assert tree["base_algo_params_resolved"]["clipping_coef"] == 0.1
+    assert "uniform random actions held for 4 steps on average" in result.stdout
     lines = result.stdout.strip().splitlines()
     assert lines[-3].startswith("final: freeway, 600 real env steps, 60 simulated steps")
     summary = json.loads(lines[-1])

@@ -119,6 +119,47 @@ def test_window_dataset_batches(tmp_path):
     np.testing.assert_array_equal(batch["target_frame"].numpy()[:, 0, 0, 0], (last + 1) % 256)
 
 
+def test_rewarded_windows_are_repeated(tmp_path):
+    write_episodes(str(tmp_path), [40, 40])
+    arrays = input_pipeline.load_split(str(tmp_path), "hand", "train")
+
+    def targets(repeats):
+        dataset = input_pipeline.window_dataset(arrays, 4, 1000, shuffle=False, repeat=False,
+                                                rewarded_window_repeats=repeats)
+        batch = next(iter(dataset))
+        return batch["target_reward"].numpy(), batch["inputs"].numpy()
+
+    rewards_once, inputs_once = targets(1)
+    rewards_five, inputs_five = targets(5)
+    rewarded = int((rewards_once != 0).sum())
+    assert 0 < rewarded < len(rewards_once)
+    assert int((rewards_five != 0).sum()) == 5 * rewarded
+    assert int((rewards_five == 0).sum()) == int((rewards_once == 0).sum())
+    # The repeats are the same windows, not new ones.
+    once = {w.tobytes() for w, r in zip(inputs_once, rewards_once) if r}
+    five = {w.tobytes() for w, r in zip(inputs_five, rewards_five) if r}
+    assert once == five
+
+
+def test_random_policy_holds_actions_for_the_mean_length():
+    observations = np.zeros((4, 1))
+    uniform = collect.random_policy(3, seed=0)
+    held = collect.random_policy(3, seed=0, mean_hold=16)
+    plain = np.array([uniform(observations) for _ in range(4000)])
+    runs = np.array([held(observations) for _ in range(4000)])
+
+    def mean_run_length(actions):
+        changes = (actions[1:] != actions[:-1]).sum()
+        return actions.size / (changes + actions.shape[1])
+
+    # A new action repeats the old one a third of the time, so runs are 1.5x the holds.
+    assert 1.3 < mean_run_length(plain) < 1.7
+    assert 16 < mean_run_length(runs) < 32
+    for actions in (plain, runs):
+        counts = np.bincount(actions.ravel(), minlength=3) / actions.size
+        assert np.all(np.abs(counts - 1 / 3) < 0.06)
+
+
 def test_split_and_statistics(tmp_path):
     # 3 episodes in chunks of 10 frames, round-robin over 2 train shards + 1 dev shard.
     stats = write_episodes(str(tmp_path), [30, 30, 25], chunk_length=10, num_train_shards=2)
