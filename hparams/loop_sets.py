@@ -196,7 +196,7 @@ def rlmb_cpu():
     - 50 PPO iterations of 64 x 50 simulated steps per epoch (x3 in the last): 1.44M
       simulated steps against SimPLe's 16M, with PPO's own learning rate 2.5e-4 instead of
       the loop's 1e-4 to make up for part of that. 64 simulated envs instead of 16: one
-      world-model call on 64 frames costs about twice one on 16.
+      world-model call on 64 frames costs about three on 16.
     - Exploration where rewards are rare. The initial collection holds each uniform random
       action for 16 steps on average: uniform random play never crosses Freeway's road in
       100K steps, so neither the world model nor PPO would ever see a reward (SimPLe's runs
