@@ -72,8 +72,12 @@ def sample(output, temperature):
 
 
 def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef,
-             value_loss_coef, entropy_loss_coef):
+             value_loss_coef, entropy_loss_coef, old_values=None, value_clipping_coef=0.0):
     """The clipped surrogate objective plus value loss minus entropy bonus.
+
+    With value_clipping_coef > 0 (and old_values given) the value loss is the larger of
+    the plain squared error and that of the value moved at most value_clipping_coef from
+    its rollout-time estimate, as in baselines' PPO2 and CleanRL (their clip_vloss).
 
     Returns:
         (total loss, dict of metrics: policy_loss, value_loss, entropy, approx_kl,
@@ -85,7 +89,12 @@ def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef,
     unclipped = ratio * advantages
     clipped = tf.clip_by_value(ratio, 1.0 - clipping_coef, 1.0 + clipping_coef) * advantages
     policy_loss = -tf.reduce_mean(tf.minimum(unclipped, clipped))
-    value_loss = 0.5 * tf.reduce_mean(tf.square(returns - output.value))
+    squared_error = tf.square(returns - output.value)
+    if value_clipping_coef > 0:
+        moved = tf.clip_by_value(output.value - old_values, -value_clipping_coef,
+                                 value_clipping_coef)
+        squared_error = tf.maximum(squared_error, tf.square(returns - (old_values + moved)))
+    value_loss = 0.5 * tf.reduce_mean(squared_error)
     mean_entropy = tf.reduce_mean(entropy(output))
     total = policy_loss + value_loss_coef * value_loss - entropy_loss_coef * mean_entropy
     metrics = {
@@ -130,7 +139,8 @@ class PPOLearner:
     def value(self, observations):
         return self.network(tf.convert_to_tensor(observations), training=False).value.numpy()
 
-    def _train_step_impl(self, observations, actions, old_log_probs, advantages, returns):
+    def _train_step_impl(self, observations, actions, old_log_probs, advantages, returns,
+                         old_values):
         hp = self.hparams
         if hp.normalize_advantages:
             mean, variance = tf.nn.moments(advantages, axes=[0])
@@ -139,7 +149,8 @@ class PPOLearner:
             output = self.network(observations, training=True)
             loss, metrics = ppo_loss(output, actions, old_log_probs, advantages, returns,
                                      hp.clipping_coef, hp.value_loss_coef,
-                                     hp.entropy_loss_coef)
+                                     hp.entropy_loss_coef, old_values,
+                                     hp.get("value_clipping_coef", 0.0))
         variables = self.network.trainable_variables
         gradients = tape.gradient(loss, variables)
         gradients, norm = tf.clip_by_global_norm(gradients, hp.max_gradients_norm)
@@ -159,7 +170,7 @@ class PPOLearner:
 
         Args:
             batch: dict of flat [T * N, ...] numpy arrays: observations, actions, log_probs,
-                advantages, returns.
+                advantages, returns, values (the rollout-time value estimates).
             rng: numpy Generator for the shuffles.
 
         Returns:
@@ -178,7 +189,8 @@ class PPOLearner:
                     tf.convert_to_tensor(batch["actions"][index]),
                     tf.convert_to_tensor(batch["log_probs"][index]),
                     tf.convert_to_tensor(batch["advantages"][index]),
-                    tf.convert_to_tensor(batch["returns"][index]))
+                    tf.convert_to_tensor(batch["returns"][index]),
+                    tf.convert_to_tensor(batch["values"][index]))
                 for key, value in metrics.items():
                     sums[key] = sums.get(key, 0.0) + float(value)
                 steps += 1

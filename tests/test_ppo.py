@@ -69,6 +69,23 @@ def test_clipped_loss_on_hand_built_batch():
     assert float(total) == pytest.approx(-0.2 + 0.5 * 0.5 - 0.01 * math.log(2), abs=1e-6)
 
 
+def test_value_clipping_takes_the_larger_error():
+    """Values 0.5 and 1.0 were 0.0 and 1.2 at rollout time; clipping at 0.1 moves them only
+    to 0.1 and 1.1, whose errors against returns 1.5 and 0.0 are 1.4 and 1.1 (larger than
+    the plain 1.0 and 1.0), so the loss is 0.5 * mean(1.96, 1.21)."""
+    output = PolicyOutput(logits=tf.zeros((2, 2)), mean=None, log_std=None,
+                          value=tf.constant([0.5, 1.0]))
+    args = (output, tf.constant([0, 1]), tf.constant([math.log(0.5)] * 2),
+            tf.constant([1.0, -1.0]), tf.constant([1.5, 0.0]), 0.2, 0.5, 0.0)
+    old_values = tf.constant([0.0, 1.2])
+    _, plain = ppo.ppo_loss(*args, old_values=old_values, value_clipping_coef=0.0)
+    _, clipped = ppo.ppo_loss(*args, old_values=old_values, value_clipping_coef=0.1)
+    _, loose = ppo.ppo_loss(*args, old_values=old_values, value_clipping_coef=10.0)
+    assert float(plain["value_loss"]) == pytest.approx(0.5 * (1.0 + 1.0) / 2, abs=1e-6)
+    assert float(clipped["value_loss"]) == pytest.approx(0.5 * (1.96 + 1.21) / 2, abs=1e-6)
+    assert float(loose["value_loss"]) == pytest.approx(float(plain["value_loss"]), abs=1e-6)
+
+
 def test_unclipped_ratio_gives_plain_policy_gradient_loss():
     output = PolicyOutput(logits=tf.constant([[1.0, 0.0]]), mean=None, log_std=None,
                           value=tf.constant([0.0]))
