@@ -203,7 +203,8 @@ class ModelBasedLoop:
             try:
                 model_free.run_iterations(learner, collector, self.ppo, start, stop,
                                           self.ppo.epochs_num, writer, self.checkpointer,
-                                          seed=self.seed, label="  ppo iteration")
+                                          seed=self.seed, label="  ppo iteration",
+                                          reward_scope="simulated")
             finally:
                 writer.close()
             saved_policy.export_policy(

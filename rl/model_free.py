@@ -70,8 +70,14 @@ class Checkpointer:
         self.manager.save(checkpoint_number=iteration)
 
 
-def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s):
-    """The per-iteration metrics under their fixed names."""
+def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s,
+                      reward_scope="train"):
+    """The per-iteration metrics under their fixed names.
+
+    reward_scope names T2T's `mean_reward/{scope}/clipped`: "train" for real episodes;
+    the model-based loop passes "simulated", since its `mean_reward/train/*` are the
+    real collections' (as in T2T) and one name must not hold both.
+    """
     result = {f"train/{k}": v for k, v in update_metrics.items()}
     result["train/learning_rate"] = learning_rate
     result["time/env_steps_per_s"] = steps_per_s
@@ -81,12 +87,13 @@ def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s):
                        "rollout/episode_return_clipped": clipped,
                        "rollout/episode_length": length,
                        "rollout/episodes": len(episodes),
-                       "mean_reward/train/clipped": clipped})
+                       f"mean_reward/{reward_scope}/clipped": clipped})
     return result
 
 
 def run_iterations(learner, collector, hparams, start, stop, planned, writer, checkpointer,
-                   on_save=None, seed=0, label="iteration", log_every_s=10.0):
+                   on_save=None, seed=0, label="iteration", log_every_s=10.0,
+                   reward_scope="train"):
     """PPO iterations [start, stop) of a run planned to last `planned` iterations (for
     learning-rate annealing), with metrics, checkpoints and progress lines.
 
@@ -112,7 +119,8 @@ def run_iterations(learner, collector, hparams, start, stop, planned, writer, ch
         env_steps = done * steps_per_iteration
         rate = steps_per_iteration / (time.time() - tick)
         writer.write(env_steps, iteration_metrics(
-            episodes, update, float(learner.optimizer.learning_rate.numpy()), rate))
+            episodes, update, float(learner.optimizer.learning_rate.numpy()), rate,
+            reward_scope))
         if done % hparams.save_every == 0 or done == stop:
             checkpointer.save(done, env_steps)
             if on_save:

@@ -140,6 +140,9 @@ def test_whole_loop_writes_everything(loop_run):
                  "reward_accuracy/at_12", "world_model/dev/pixel_accuracy",
                  "train/policy_loss"):
         assert name in names, name
+    # T2T's name for the real collections' return; PPO in the model has its own.
+    assert {r["phase"] for r in read_metrics(out) if r["name"].startswith("mean_reward/train/")
+            } == {"collect"}
     # 200 steps per collection leave no 54-frame dev window: accuracy at 50 is skipped,
     # not made up.
     assert "reward_accuracy/at_50" not in names
