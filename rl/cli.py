@@ -50,8 +50,15 @@ def define_list_flag():
 
 
 def command_line_record():
-    """The command and all flag values, as written to a run's flags.txt."""
-    return " ".join(sys.argv) + "\n" + flags.FLAGS.flags_into_string()
+    """The command and the values of the entrypoint's own flags, as written to a run's
+    flags.txt. absl's and TensorFlow's flags (logging, pdb, TPU, testing) are left out:
+    they are the same for every run and buried the ones that matter."""
+    lines = set()
+    for module, module_flags in flags.FLAGS.flags_by_module_dict().items():
+        if module.startswith(("absl.", "tensorflow.")):
+            continue
+        lines.update(flag.serialize() for flag in module_flags)
+    return " ".join(sys.argv) + "\n" + "".join(f"{line}\n" for line in sorted(lines) if line)
 
 
 def write_json(path, payload):

@@ -33,7 +33,9 @@ def test_trainer_writes_checkpoint_policy_and_metrics(trained):
     with open(os.path.join(out, "hparams.json")) as f:
         record = json.load(f)
     assert record["problem"] == "stacked_pong" and record["hparams"]["num_agents"] == 2
-    assert "--hparams_set=rlmf_tiny" in open(os.path.join(out, "flags.txt")).read()
+    recorded = open(os.path.join(out, "flags.txt")).read()
+    assert "--hparams_set=rlmf_tiny" in recorded
+    assert "--seed=" in recorded and "--test_tmpdir" not in recorded  # ours, not absl's
     names = {r["name"] for r in read_metrics(out)}
     for name in ("train/policy_loss", "train/value_loss", "train/approx_kl",
                  "train/clip_fraction", "train/entropy", "time/env_steps_per_s"):
