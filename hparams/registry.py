@@ -13,6 +13,17 @@ _SETS = {}
 # Loop-set fields whose value names another registered set; `resolve_tree` expands them.
 SUBSET_FIELDS = ("generative_model_params", "ppo_params", "base_algo_params")
 
+# Fields added after runs had been recorded, each with the value that reproduces what the
+# code did before the field existed. A run directory whose hparams.json lacks such a field
+# ran with that value, so resuming it with the field at that value is the same experiment
+# (see rl/run_dir.py). A new field belongs here if it changes behaviour when set.
+FIELDS_ADDED_LATER = {
+    "initial_collection_mean_hold": 1,   # loop sets: uniform random actions, not held
+    "simulated_reward_starts": 0.0,      # loop sets: rollouts start anywhere in real data
+    "rewarded_window_repeats": 1,        # world-model sets: no oversampling
+    "value_clipping_coef": 0.0,          # PPO sets: plain value loss
+}
+
 
 def register(fn):
     """Registers `fn` under its own name; a second set with the same name is a bug."""

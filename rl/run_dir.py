@@ -2,13 +2,15 @@
 
 Re-running a command on the same directory resumes it; re-running with different
 hyperparameters would silently mix two experiments, so it is refused with the fields
-that differ.
+that differ. A record written before a field existed (hparams.registry.FIELDS_ADDED_LATER)
+still resumes when the field now has the value the older code behaved as.
 """
 
 import json
 import os
 
 from hparams.errors import UserError
+from hparams.registry import FIELDS_ADDED_LATER
 from rl import cli
 
 RECORD = "hparams.json"
@@ -33,10 +35,13 @@ def prepare(output_dir, record, command_line=None):
     if os.path.exists(path):
         with open(path) as f:
             previous = json.load(f)
-        if previous != normalized:
+        upgraded = _with_later_fields(previous, normalized)
+        if upgraded != normalized:
             raise UserError(f"'{output_dir}' holds a run with different settings "
-                            f"({_differences(previous, normalized)}); use a new --output_dir "
+                            f"({_differences(upgraded, normalized)}); use a new --output_dir "
                             "or the original flags to resume")
+        if upgraded != previous:
+            cli.write_json(path, normalized)  # the record now names the new fields too
         resumed = True
     else:
         cli.write_json(path, normalized)
@@ -45,6 +50,20 @@ def prepare(output_dir, record, command_line=None):
         with open(os.path.join(output_dir, "flags.txt"), "a") as f:
             f.write(command_line.rstrip("\n") + "\n\n")
     return resumed
+
+
+def _with_later_fields(old, new):
+    """`old` with every field of FIELDS_ADDED_LATER that `new` has and `old` lacks filled
+    in with its neutral value, at any depth (loop records nest their PPO and world-model
+    sets). Where `new` sets such a field to another value, the comparison then reports it
+    as '<neutral> then, <value> now', which is what the older run did."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return old
+    filled = {key: _with_later_fields(value, new.get(key)) for key, value in old.items()}
+    for key, neutral in FIELDS_ADDED_LATER.items():
+        if key in new and key not in old:
+            filled[key] = neutral
+    return filled
 
 
 def _differences(old, new, prefix=""):

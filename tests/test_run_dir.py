@@ -1,0 +1,72 @@
+"""Run-directory records: resume with the same settings, refuse different ones, and
+accept records written before a field existed when the field keeps its neutral value."""
+
+import json
+import os
+
+import pytest
+
+from hparams.errors import UserError
+from hparams.registry import FIELDS_ADDED_LATER
+from rl import run_dir
+
+
+def _record(**ppo_fields):
+    ppo = {"learning_rate": 2.5e-4, "value_clipping_coef": 0.0}
+    ppo.update(ppo_fields)
+    return {"seed": 0, "loop_hparams": {"epochs": 7, "simulated_reward_starts": 0.0,
+                                        "ppo_params_resolved": ppo}}
+
+
+def _write_old_record(output_dir, record):
+    os.makedirs(output_dir)
+    with open(os.path.join(output_dir, run_dir.RECORD), "w") as f:
+        json.dump(record, f)
+
+
+def test_first_run_writes_record_and_rerun_resumes(tmp_path):
+    out = str(tmp_path / "run")
+    assert run_dir.prepare(out, _record(), "--a=1") is False
+    assert run_dir.prepare(out, _record(), "--a=1") is True
+    with open(os.path.join(out, "flags.txt")) as f:
+        assert f.read().count("--a=1") == 2
+
+
+def test_different_settings_are_refused_with_the_field_named(tmp_path):
+    out = str(tmp_path / "run")
+    run_dir.prepare(out, _record())
+    with pytest.raises(UserError, match="learning_rate: 0.00025 then, 0.001 now"):
+        run_dir.prepare(out, _record(learning_rate=1e-3))
+
+
+def test_record_without_later_fields_resumes_at_their_neutral_values(tmp_path):
+    out = str(tmp_path / "run")
+    old = _record()
+    del old["loop_hparams"]["simulated_reward_starts"]
+    del old["loop_hparams"]["ppo_params_resolved"]["value_clipping_coef"]
+    _write_old_record(out, old)
+    assert run_dir.prepare(out, _record()) is True
+    with open(os.path.join(out, run_dir.RECORD)) as f:
+        assert json.load(f) == _record()  # the record is brought up to date
+
+
+def test_record_without_a_later_field_refuses_a_non_neutral_value(tmp_path):
+    out = str(tmp_path / "run")
+    old = _record()
+    del old["loop_hparams"]["ppo_params_resolved"]["value_clipping_coef"]
+    _write_old_record(out, old)
+    with pytest.raises(UserError, match="value_clipping_coef: 0.0 then, 0.1 now"):
+        run_dir.prepare(out, _record(value_clipping_coef=0.1))
+    with open(os.path.join(out, run_dir.RECORD)) as f:
+        assert json.load(f) == old  # a refused resume leaves the record alone
+
+
+def test_later_fields_neutral_values_are_the_base_sets_defaults():
+    """A neutral value that differed from the base sets' default would make every old
+    run directory refuse to resume."""
+    import hparams
+    defaults = {}
+    for name in ("rlmb_base", "ppo_base", "next_frame"):
+        defaults.update(hparams.get(name).values())
+    for field, neutral in FIELDS_ADDED_LATER.items():
+        assert defaults[field] == neutral, field
