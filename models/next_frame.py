@@ -19,6 +19,7 @@ LSTM learns to predict those bits from the bottleneck; at play time the LSTM sam
 import tensorflow as tf
 
 from hparams.errors import UserError
+from models import precision
 from models.tracking import track_layers
 
 MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
@@ -126,9 +127,7 @@ class NextFrameNetwork(tf.keras.Model):
         self.num_actions = num_actions
         self.frame_shape = tuple(frame_shape)
         hp = hparams
-        dtype = "mixed_bfloat16" if hp.compute_dtype == "bfloat16" else "float32"
-        if hp.compute_dtype not in ("float32", "bfloat16"):
-            raise UserError(f"compute_dtype must be float32 or bfloat16, got {hp.compute_dtype}")
+        dtype = precision.keras_dtype(hp.compute_dtype)
         height, width, channels = self.frame_shape
         self.input_dense = tf.keras.layers.Dense(hp.hidden_size, dtype=dtype)
         self.down, self.down_norms, self.filters = [], [], []

@@ -11,6 +11,7 @@ import collections
 import tensorflow as tf
 
 from hparams.errors import UserError
+from models import precision
 from models.tracking import track_layers
 
 PolicyOutput = collections.namedtuple("PolicyOutput", ["logits", "mean", "log_std", "value"])
@@ -28,14 +29,9 @@ def _frames_to_channels(observations):
 
 
 def _trunk_dtype(compute_dtype):
-    """Keras dtype policy for a network's body: bfloat16 math with float32 weights, or
-    float32. Heads always run in float32, so log-probabilities and PPO ratios keep full
-    precision."""
-    if compute_dtype == "bfloat16":
-        return "mixed_bfloat16"
-    if compute_dtype == "float32":
-        return "float32"
-    raise UserError(f"policy_compute_dtype must be float32 or bfloat16, got '{compute_dtype}'")
+    """Keras dtype policy for a network's body. Heads always run in float32, so
+    log-probabilities and PPO ratios keep full precision."""
+    return precision.keras_dtype(compute_dtype, "policy_compute_dtype")
 
 
 class PolicyHeads(tf.keras.layers.Layer):

@@ -1,0 +1,97 @@
+"""Where one PPO iteration on Atari goes: action selection, env stepping, GAE, update.
+
+Builds the learner and env of `ppo_atari_cleanrl` (or another Atari PPO set), runs a few
+warm-up iterations, then times each part of --iterations iterations separately and prints
+the medians, with the matrix-product ceiling of this CPU measured in the same run, so a
+change to the learner can be judged part by part.
+
+Usage: python benchmarks/ppo_iteration_profile.py [--iterations 6] [--hparams '...']
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorflow as tf  # noqa: E402
+
+import hparams  # noqa: E402
+from models import policies  # noqa: E402
+from problems.registry import resolve_problem  # noqa: E402
+from rl import model_free, ppo, rollout  # noqa: E402
+
+
+def matmul_gflops(size=2048, repeats=10):
+    """float32 matrix-product throughput through TensorFlow: this CPU's practical ceiling."""
+    a = tf.random.normal((size, size))
+    product = tf.function(lambda x: tf.matmul(x, x))
+    product(a).numpy()
+    began = time.perf_counter()
+    for _ in range(repeats):
+        product(a).numpy()
+    return 2 * size ** 3 * repeats / (time.perf_counter() - began) / 1e9
+
+
+class TimedLearner:
+    """Wraps a learner so the collector's calls to act() are timed apart from env steps."""
+
+    def __init__(self, learner):
+        self.learner = learner
+        self.act_seconds = 0.0
+
+    def act(self, observations, temperature=1.0):
+        began = time.perf_counter()
+        result = self.learner.act(observations, temperature)
+        self.act_seconds += time.perf_counter() - began
+        return result
+
+    def value(self, observations):
+        return self.learner.value(observations)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hparams_set", default="ppo_atari_cleanrl")
+    parser.add_argument("--hparams", default="")
+    parser.add_argument("--game", default="pong")
+    parser.add_argument("--iterations", type=int, default=6)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args()
+
+    hp = hparams.resolve(args.hparams_set, args.hparams)
+    env, _ = model_free.make_env(resolve_problem(f"stacked_{args.game}"), hp, seed=0)
+    network = policies.make_policy_network(hp, env.single_observation_space,
+                                           env.single_action_space)
+    learner = ppo.PPOLearner(network, hp)
+    timed = TimedLearner(learner)
+    collector = rollout.RolloutCollector(env, timed, seed=0)
+    rng = np.random.default_rng(0)
+    rows = []
+    for iteration in range(args.warmup + args.iterations):
+        timed.act_seconds = 0.0
+        began = time.perf_counter()
+        batch = collector.collect(hp.epoch_length, hp)
+        collected = time.perf_counter()
+        learner.update(batch, rng)
+        updated = time.perf_counter()
+        if iteration >= args.warmup:
+            rows.append((collected - began, timed.act_seconds, updated - collected,
+                         updated - began))
+    env.close()
+    collect, act, update, total = np.median(np.array(rows), axis=0)
+    steps = hp.num_agents * hp.epoch_length
+    print(f"{args.hparams_set} {args.hparams}: {steps} steps per iteration, medians of "
+          f"{args.iterations}")
+    print(f"  collect {collect:.3f}s (act {act:.3f}s = {act / hp.epoch_length * 1e3:.2f} ms "
+          f"per call, env and bookkeeping {collect - act:.3f}s)")
+    print(f"  update  {update:.3f}s")
+    print(f"  total   {total:.3f}s = {steps / total:.0f} steps/s")
+    print(f"  float32 matmul ceiling {matmul_gflops():.0f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Compute dtypes for network bodies, and whether this CPU does bfloat16 natively.
+
+bfloat16 arithmetic is fast only where the CPU has bfloat16 instructions (x86 AVX512_BF16
+or AMX, ARM BF16). Elsewhere oneDNN emulates it, and the same network runs several times
+slower than in float32: measured on a 2-core AVX2 AMD EPYC, a Nature-CNN PPO update took
+25.4 s against 3.1 s in float32 (benchmarks/ppo_iteration_profile.py). A set that asks for
+bfloat16 still gets it (hparams mean what they say), with one warning saying so.
+"""
+
+import functools
+
+from absl import logging
+
+from hparams.errors import UserError
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+
+
+@functools.lru_cache(maxsize=None)
+def native_bfloat16():
+    """True if /proc/cpuinfo lists a bfloat16 instruction set; None where it cannot tell."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            words = set(f.read().split())
+    except OSError:
+        return None
+    return any(flag in words for flag in NATIVE_BFLOAT16_FLAGS)
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_emulated_bfloat16(field):
+    logging.warning(
+        "%s=bfloat16, but this CPU has no bfloat16 instructions (no %s in /proc/cpuinfo): "
+        "it will be emulated and run several times slower than %s=float32", field,
+        " / ".join(NATIVE_BFLOAT16_FLAGS), field)
+
+
+def keras_dtype(compute_dtype, field="compute_dtype"):
+    """The Keras dtype policy for `compute_dtype`: "mixed_bfloat16" (bfloat16 math with
+    float32 weights) or "float32". `field` names the hparam in errors and warnings."""
+    if compute_dtype not in COMPUTE_DTYPES:
+        raise UserError(f"{field} must be float32 or bfloat16, got '{compute_dtype}'")
+    if compute_dtype == "float32":
+        return "float32"
+    if native_bfloat16() is False:
+        _warn_emulated_bfloat16(field)
+    return "mixed_bfloat16"
