@@ -60,6 +60,9 @@ def main():
     parser.add_argument("--game", default="pong")
     parser.add_argument("--iterations", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--global_reseed", action="store_true",
+                        help="call tf.random.set_seed before every iteration (the old way, "
+                        "to measure what it cost)")
     args = parser.parse_args()
 
     hp = hparams.resolve(args.hparams_set, args.hparams)
@@ -74,6 +77,9 @@ def main():
     for iteration in range(args.warmup + args.iterations):
         timed.act_seconds = 0.0
         began = time.perf_counter()
+        learner.reseed(iteration)
+        if args.global_reseed:
+            tf.random.set_seed(iteration)
         batch = collector.collect(hp.epoch_length, hp)
         collected = time.perf_counter()
         learner.update(batch, rng)

@@ -107,7 +107,7 @@ def run_iterations(learner, collector, hparams, start, stop, planned, writer, ch
     recent = []
     began = last_log = time.time()
     for iteration in range(start, stop):
-        tf.random.set_seed(seed * 100003 + iteration)
+        learner.reseed(seed * 100003 + iteration)
         rng = np.random.default_rng([seed, iteration])
         learner.set_progress(iteration / planned)
         tick = time.time()
