@@ -97,7 +97,7 @@ def main():
     data_dir = os.path.join(args.output_dir, "data")
     arrays = input_pipeline.load_split(data_dir, dataset, "train")
     num_actions = trajectory.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
-    world_model = WorldModel(hparams.get(loop.generative_model_params), num_actions,
+    world_model = WorldModel(model_based.world_model_hparams(loop), num_actions,
                              arrays["frame"].shape[1:], loop.generative_model)
     checkpoints = os.path.join(args.output_dir, "world_model", "checkpoints")
     path = tf.train.latest_checkpoint(checkpoints)

@@ -22,6 +22,7 @@ FIELDS_ADDED_LATER = {
     "simulated_reward_starts": 0.0,      # loop sets: rollouts start anywhere in real data
     "rewarded_window_repeats": 1,        # world-model sets: no oversampling
     "value_clipping_coef": 0.0,          # PPO sets: plain value loss
+    "generative_model_compute_dtype": "",  # loop sets: the world-model set's own dtype
 }
 
 

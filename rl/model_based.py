@@ -25,7 +25,7 @@ import tensorflow as tf
 from absl import logging
 
 import hparams as hparams_lib
-from models import policies, saved_policy
+from models import policies, precision, saved_policy
 from models.world_model import WorldModel
 from problems import atari, input_pipeline, trajectory
 from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
@@ -51,6 +51,18 @@ def ppo_hparams(loop):
     hp.epoch_length = loop.ppo_epoch_length
     hp.learning_rate = loop.ppo_learning_rate
     hp.epochs_num = planned_ppo_iterations(loop)
+    return hp
+
+
+def world_model_hparams(loop):
+    """The world model's set, named by generative_model_params, with the loop's
+    generative_model_compute_dtype when that is set (so a CPU without bfloat16
+    instructions can run a bfloat16 set such as next_frame_cpu in float32)."""
+    hp = hparams_lib.get(loop.generative_model_params)
+    dtype = loop.get("generative_model_compute_dtype", "")
+    if dtype:
+        precision.keras_dtype(dtype, "generative_model_compute_dtype")  # checks the value
+        hp.compute_dtype = dtype
     return hp
 
 
@@ -114,7 +126,7 @@ class ModelBasedLoop:
         self.game = atari.check_game(loop.game)
         record = {"seed": seed, "loop_hparams": hparams_lib.resolve_tree(loop)}
         run_dir.prepare(output_dir, record, command_line)
-        self.wm_hparams = hparams_lib.get(loop.generative_model_params)
+        self.wm_hparams = world_model_hparams(loop)
         self.ppo = ppo_hparams(loop)
         self.config = atari.AtariConfig.from_hparams(self.game, loop)
         self.data_dir = os.path.join(output_dir, "data")

@@ -117,6 +117,16 @@ def test_schedule_helpers():
     assert model_based.ppo_hparams(loop).num_agents == 16
 
 
+def test_loop_can_set_the_world_models_compute_dtype():
+    cpu_loop = hparams.get("rlmb_cpu")
+    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "bfloat16"  # the set's
+    cpu_loop.generative_model_compute_dtype = "float32"
+    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "float32"
+    cpu_loop.generative_model_compute_dtype = "float16"
+    with pytest.raises(hparams.UserError, match="generative_model_compute_dtype must be"):
+        model_based.world_model_hparams(cpu_loop)
+
+
 @pytest.fixture(scope="module")
 def loop_run(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("loop"))
