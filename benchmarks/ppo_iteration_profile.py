@@ -1,4 +1,5 @@
-"""Where one PPO iteration on Atari goes: action selection, env stepping, GAE, update.
+"""Where one PPO iteration on Atari goes: action selection, the rest of collection
+(env steps, bookkeeping, GAE), and the update.
 
 Builds the learner and env of `ppo_atari_cleanrl` (or another Atari PPO set), runs a few
 warm-up iterations, then times each part of --iterations iterations separately and prints
@@ -23,17 +24,7 @@ import hparams  # noqa: E402
 from models import policies  # noqa: E402
 from problems.registry import resolve_problem  # noqa: E402
 from rl import model_free, ppo, rollout  # noqa: E402
-
-
-def matmul_gflops(size=2048, repeats=10):
-    """float32 matrix-product throughput through TensorFlow: this CPU's practical ceiling."""
-    a = tf.random.normal((size, size))
-    product = tf.function(lambda x: tf.matmul(x, x))
-    product(a).numpy()
-    began = time.perf_counter()
-    for _ in range(repeats):
-        product(a).numpy()
-    return 2 * size ** 3 * repeats / (time.perf_counter() - began) / 1e9
+from world_model import matmul_ceiling  # noqa: E402  (benchmarks/world_model.py)
 
 
 class TimedLearner:
@@ -93,10 +84,10 @@ def main():
     print(f"{args.hparams_set} {args.hparams}: {steps} steps per iteration, medians of "
           f"{args.iterations}")
     print(f"  collect {collect:.3f}s (act {act:.3f}s = {act / hp.epoch_length * 1e3:.2f} ms "
-          f"per call, env and bookkeeping {collect - act:.3f}s)")
+          f"per call, env, bookkeeping and GAE {collect - act:.3f}s)")
     print(f"  update  {update:.3f}s")
     print(f"  total   {total:.3f}s = {steps / total:.0f} steps/s")
-    print(f"  float32 matmul ceiling {matmul_gflops():.0f} GFLOP/s")
+    print(f"  float32 matmul ceiling {matmul_ceiling(2048, 10):.0f} GFLOP/s")
 
 
 if __name__ == "__main__":
