@@ -30,11 +30,10 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import hparams  # noqa: E402
 from models import policies  # noqa: E402
 from models.world_model import WorldModel  # noqa: E402
 from hparams.hparams import HParams  # noqa: E402
-from problems import atari, input_pipeline, trajectory  # noqa: E402
+from problems import atari, dataset_files, input_pipeline  # noqa: E402
 from rl import evaluation, model_based, ppo, rollout  # noqa: E402
 from rl.simulated_env import SimulatedBatchEnv, rewarded_starts  # noqa: E402
 
@@ -96,7 +95,7 @@ def main():
     dataset = model_based.dataset_name(game)
     data_dir = os.path.join(args.output_dir, "data")
     arrays = input_pipeline.load_split(data_dir, dataset, "train")
-    num_actions = trajectory.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
+    num_actions = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
     world_model = WorldModel(model_based.world_model_hparams(loop), num_actions,
                              arrays["frame"].shape[1:], loop.generative_model)
     checkpoints = os.path.join(args.output_dir, "world_model", "checkpoints")

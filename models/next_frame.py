@@ -22,26 +22,10 @@ from hparams.errors import UserError
 from models import precision
 from models.tracking import track_layers
 
-MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
-          "next_frame_basic_stochastic_discrete")
-
-
 def belu(x):
     """Bipolar ELU: ELU on half the channels, its mirror on the other half."""
     half = x.shape[-1] // 2
     return tf.concat([tf.nn.elu(x[..., :half]), -tf.nn.elu(-x[..., half:])], axis=-1)
-
-
-def check_model_name(name, hparams):
-    if name not in MODELS:
-        raise UserError(f"unknown world model '{name}'; choose one of {', '.join(MODELS)}")
-    if name == "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits <= 0:
-        raise UserError("next_frame_basic_stochastic_discrete needs bottleneck_bits > 0; use "
-                        "the next_frame_basic_stochastic_discrete hparams set")
-    if name != "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits > 0:
-        raise UserError(f"{name} is deterministic but the hparams set has bottleneck_bits="
-                        f"{hparams.bottleneck_bits}; use --model="
-                        "next_frame_basic_stochastic_discrete")
 
 
 def median_pixel_noise(frames, probability):

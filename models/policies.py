@@ -11,12 +11,10 @@ import collections
 import tensorflow as tf
 
 from hparams.errors import UserError
-from models import precision
+from models import catalog, precision
 from models.tracking import track_layers
 
 PolicyOutput = collections.namedtuple("PolicyOutput", ["logits", "mean", "log_std", "value"])
-
-NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
 
 
 def _frames_to_channels(observations):
@@ -154,6 +152,6 @@ def make_policy_network(hparams, observation_space, action_space):
         else:
             net = NatureCnn(int(action_space.n), compute_dtype=dtype)
     else:
-        raise UserError(f"unknown policy_network '{name}'; choose one of {', '.join(NETWORKS)}")
+        raise UserError(f"unknown policy_network '{name}'; choose one of {', '.join(catalog.POLICY_NETWORKS)}")
     net(tf.zeros((1,) + tuple(observation_space.shape), observation_space.dtype))  # build
     return net

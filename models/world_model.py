@@ -13,7 +13,8 @@ target_reward [B] in {-1, 0, 1}. The action that leads to the target is the last
 
 import tensorflow as tf
 
-from models.next_frame import NextFrameNetwork, check_model_name
+from models.catalog import check_world_model_name
+from models.next_frame import NextFrameNetwork
 
 
 class WarmupSchedule(tf.keras.optimizers.schedules.LearningRateSchedule):
@@ -65,14 +66,14 @@ class WorldModel:
         hparams: a next_frame set.
         num_actions: the game's action count.
         frame_shape: (height, width, channels) of one frame.
-        model_name: one of models.next_frame.MODELS (default hparams.model).
+        model_name: one of models.catalog.WORLD_MODELS (default hparams.model).
         strategy: a tf.distribute strategy; default the current one.
     """
 
     def __init__(self, hparams, num_actions, frame_shape, model_name=None, strategy=None):
         self.hparams = hparams
         self.model_name = model_name or hparams.model
-        check_model_name(self.model_name, hparams)
+        check_world_model_name(self.model_name, hparams)
         self.num_actions = num_actions
         self.frame_shape = tuple(frame_shape)
         self.strategy = strategy or tf.distribute.get_strategy()

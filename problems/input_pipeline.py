@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from hparams.errors import UserError
-from problems import trajectory
+from problems import dataset_files
 
 _FEATURES = {
     "frame": tf.io.FixedLenFeature([], tf.string),
@@ -29,7 +29,7 @@ _FEATURES = {
 
 def shard_paths(data_dir, dataset, split, epochs=None):
     """Paths of the `split` shards of the given (default: all complete) epochs."""
-    available = trajectory.list_epochs(data_dir, dataset)
+    available = dataset_files.list_epochs(data_dir, dataset)
     if epochs is None:
         epochs = available
     missing = sorted(set(epochs) - set(available))
@@ -38,7 +38,7 @@ def shard_paths(data_dir, dataset, split, epochs=None):
                         f"{missing}; it has {available}")
     paths = []
     for epoch in epochs:
-        prefix = glob.escape(os.path.join(data_dir, trajectory.epoch_prefix(dataset, epoch)))
+        prefix = glob.escape(os.path.join(data_dir, dataset_files.epoch_prefix(dataset, epoch)))
         paths += sorted(glob.glob(f"{prefix}.{split}-*.tfrecord"))
     return paths
 
@@ -77,7 +77,7 @@ def read_arrays(paths, channels, batch=512):
 
 def load_split(data_dir, dataset, split, epochs=None):
     """All frames of one split of a dataset, decoded: a dict of numpy arrays."""
-    stats = trajectory.dataset_stats(data_dir, dataset)
+    stats = dataset_files.dataset_stats(data_dir, dataset)
     channels = stats["frame_format"]["channels"]
     return read_arrays(shard_paths(data_dir, dataset, split, epochs), channels)
 

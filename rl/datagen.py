@@ -7,7 +7,7 @@ from absl import logging
 
 from hparams.errors import UserError
 from models import saved_policy
-from problems import atari, trajectory
+from problems import atari, dataset_files, trajectory
 from rl import collect as collect_lib
 from rl import evaluation
 
@@ -49,7 +49,7 @@ def evaluate_agent(policy_path, game, num_episodes, temperature=1.0, num_envs=8,
 
 
 def next_epoch(data_dir, dataset):
-    epochs = trajectory.list_epochs(data_dir, dataset)
+    epochs = dataset_files.list_epochs(data_dir, dataset)
     return epochs[-1] + 1 if epochs else 0
 
 
@@ -77,7 +77,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
         The epoch's statistics (frames, episodes, mean returns, ...).
     """
     config = config or atari.AtariConfig.from_hparams(game, env_hparams)
-    trajectory.check_data_dir(data_dir)
+    dataset_files.check_data_dir(data_dir)
     dataset = dataset or random_dataset_name(game)
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch
     env = atari.AtariEnv(config, num_envs or env_hparams.num_envs, seed=seed)

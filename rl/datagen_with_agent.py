@@ -15,7 +15,8 @@ import json
 from absl import app, flags, logging
 
 import hparams as hparams_lib
-from rl import cli, datagen
+from problems import atari, dataset_files
+from rl import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Dataset directory (created if missing).")
@@ -51,6 +52,12 @@ def main(argv):
         raise hparams_lib.UserError(f"--num_env_steps must be positive, got "
                                     f"{FLAGS.num_env_steps}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
+    atari.check_game(FLAGS.game)
+    dataset_files.check_data_dir(FLAGS.data_dir, create=False)
+    if FLAGS.tmp_dir:
+        dataset_files.check_data_dir(FLAGS.tmp_dir, create=False)
+    from rl import datagen  # loads TensorFlow: only once the flags are known good
+
     policy = config = None
     dataset = FLAGS.dataset
     if FLAGS.agent_policy_path:
@@ -72,6 +79,9 @@ def _evaluate():
         raise hparams_lib.UserError(f"--eval_episodes must be positive, got "
                                     f"{FLAGS.eval_episodes}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
+    atari.check_game(FLAGS.game)
+    from rl import datagen  # loads TensorFlow: only once the flags are known good
+
     result = datagen.evaluate_agent(FLAGS.agent_policy_path, FLAGS.game, FLAGS.eval_episodes,
                                     temperature=FLAGS.temperature,
                                     num_envs=env_hparams.num_envs, seed=FLAGS.seed)

@@ -22,12 +22,11 @@ import time
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 import hparams as hparams_lib
 from models import policies, precision, saved_policy
 from models.world_model import WorldModel
-from problems import atari, input_pipeline, trajectory
+from problems import atari, dataset_files, input_pipeline
 from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
 from rl import metrics as metrics_lib
 from rl import world_model_eval, world_model_trainer
@@ -149,7 +148,7 @@ class ModelBasedLoop:
     def collect(self, index):
         """Real-data collection `index` (0 is the initial, random one)."""
         def run():
-            trajectory.remove_incomplete_epoch(self.data_dir, self.dataset, index)
+            dataset_files.remove_incomplete_epoch(self.data_dir, self.dataset, index)
             steps = steps_per_collection(self.loop)
             policy = None
             if index > 0:
@@ -188,6 +187,7 @@ class ModelBasedLoop:
                 self.data_dir, os.path.join(self.output_dir, "world_model"),
                 f"gym_{self.game}_random", self.loop.generative_model, self.wm_hparams,
                 target, eval_steps=self.loop.world_model_eval_steps,
+                eval_rollouts=self.loop.eval_world_model_rollouts,
                 eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
                 seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir,
                 arrays=arrays)
@@ -275,13 +275,13 @@ class ModelBasedLoop:
 
     @property
     def num_actions(self):
-        return trajectory.dataset_stats(self.data_dir, self.dataset)["frame_format"][
+        return dataset_files.dataset_stats(self.data_dir, self.dataset)["frame_format"][
             "num_actions"]
 
     def _data_arrays(self):
         """Decoded (train, dev) arrays of all real data so far. Each data epoch's PNG
         frames are decoded once per process: new epochs are appended to the cache."""
-        epochs = trajectory.list_epochs(self.data_dir, self.dataset)
+        epochs = dataset_files.list_epochs(self.data_dir, self.dataset)
         known = self._arrays_epochs or []
         new = [e for e in epochs if e not in known]
         if new or self._arrays is None:

@@ -12,8 +12,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from hparams.errors import UserError
-from models import policies, saved_policy
+from models import catalog, policies, saved_policy
 from problems import atari, gym_envs
 from problems.registry import resolve_problem
 from rl import metrics as metrics_lib
@@ -31,17 +30,6 @@ def make_env(problem, hparams, seed):
     space = env.single_observation_space
     return env, {"kind": "gym", "gym_id": problem.gym_id, "shape": list(space.shape),
                  "dtype": str(space.dtype)}
-
-
-def check_network_fits(problem, hparams):
-    if problem.is_atari and hparams.policy_network == "mlp":
-        raise UserError(f"problem '{problem.name}' has image observations but the hparams "
-                        "set uses policy_network=mlp; use an Atari set such as "
-                        "ppo_atari_base, rlmf_base or ppo_atari_cleanrl")
-    if not problem.is_atari and hparams.policy_network != "mlp":
-        raise UserError(f"problem '{problem.name}' has vector observations but the hparams "
-                        f"set uses policy_network={hparams.policy_network}; use "
-                        "ppo_discrete_action_base or ppo_continuous_action_base")
 
 
 class Checkpointer:
@@ -146,7 +134,7 @@ def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_l
         episodes, the SavedModel path, and the training loop's own time and steps.
     """
     problem = resolve_problem(problem_name)
-    check_network_fits(problem, hparams)
+    catalog.check_policy_network(problem, hparams)
     record = {"problem": problem_name, "seed": seed, "hparams": hparams.values()}
     resumed = run_dir.prepare(output_dir, record, command_line)
 

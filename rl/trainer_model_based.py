@@ -13,7 +13,8 @@ import json
 from absl import app, flags
 
 import hparams as hparams_lib
-from rl import cli, model_based
+from problems import atari
+from rl import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
@@ -29,6 +30,9 @@ def main(argv):
         return
     cli.require_flags("output_dir")
     loop = hparams_lib.resolve(FLAGS.loop_hparams_set, FLAGS.loop_hparams)
+    atari.check_game(loop.game)
+    from rl import model_based  # loads TensorFlow: only once the flags are known good
+
     summary = model_based.train(loop, FLAGS.output_dir, seed=FLAGS.seed,
                                 command_line=cli.command_line_record())
     print(json.dumps(summary, sort_keys=True))

@@ -13,7 +13,9 @@ import json
 from absl import app, flags
 
 import hparams as hparams_lib
-from rl import cli, model_free
+from models import catalog
+from problems.registry import resolve_problem
+from rl import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("problem", None, "stacked_{game}, gym_{game}_random, or a gym id.")
@@ -30,6 +32,9 @@ def main(argv):
         return
     cli.require_flags("problem", "hparams_set", "output_dir")
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
+    catalog.check_policy_network(resolve_problem(FLAGS.problem), hparams)
+    from rl import model_free  # loads TensorFlow: only once the flags are known good
+
     summary = model_free.train(FLAGS.problem, hparams, FLAGS.output_dir, seed=FLAGS.seed,
                                command_line=cli.command_line_record())
     print(json.dumps(summary, sort_keys=True))

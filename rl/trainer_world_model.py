@@ -13,7 +13,8 @@ import json
 from absl import app, flags
 
 import hparams as hparams_lib
-from rl import cli, world_model_trainer
+from models import catalog
+from rl import cli, world_model_inputs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Dataset directory (from datagen_with_agent).")
@@ -29,7 +30,9 @@ flags.DEFINE_integer("eval_steps", 10, "Dev batches per evaluation.")
 flags.DEFINE_integer("eval_every", 500, "Steps between evaluations.")
 flags.DEFINE_integer("save_every", 500, "Steps between checkpoints.")
 flags.DEFINE_integer("video_frames", 32, "Frames of autoregressive rollout in debug videos.")
-flags.DEFINE_enum("strategy", "default", world_model_trainer.STRATEGIES,
+flags.DEFINE_integer("eval_rollouts", 32, "Autoregressive rollouts from dev starts for the "
+                     "final reward accuracy at 1 and 12 steps.")
+flags.DEFINE_enum("strategy", "default", world_model_inputs.STRATEGIES,
                   "tf.distribute strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_integer("seed", 0, "Seeds data order, initialization and noise.")
 cli.define_list_flag()
@@ -40,13 +43,19 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("data_dir", "output_dir", "problem")
-    # The strategy first: multi-worker collectives must be set up before any other op.
-    strategy = world_model_trainer.make_strategy(FLAGS.strategy)
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
+    catalog.check_world_model_name(FLAGS.model or hparams.model, hparams)
+    world_model_inputs.check_strategy(FLAGS.strategy)
+    world_model_inputs.dataset_format(FLAGS.data_dir, FLAGS.problem)
+    from rl import world_model_trainer  # loads TensorFlow: only once the flags are known good
+
+    # The strategy before any other TensorFlow op: multi-worker collectives need that.
+    strategy = world_model_trainer.make_strategy(FLAGS.strategy)
     summary, _ = world_model_trainer.train(
         FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, FLAGS.model or hparams.model,
         hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
-        save_every=FLAGS.save_every, video_frames=FLAGS.video_frames, strategy=strategy,
+        save_every=FLAGS.save_every, video_frames=FLAGS.video_frames,
+        eval_rollouts=FLAGS.eval_rollouts, strategy=strategy,
         seed=FLAGS.seed, command_line=cli.command_line_record())
     print(json.dumps(summary, sort_keys=True))
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from problems import input_pipeline, trajectory
+from problems import dataset_files, input_pipeline
 from tests.conftest import run_module
 
 
@@ -32,7 +32,7 @@ def test_datagen_writes_a_readable_dataset(generated):
     # 2000 steps on 8 envs, plus each env's last frame.
     assert summary["frames"] == 2008
     assert "collect: 2000 steps" in result.stderr
-    stats = trajectory.dataset_stats(data_dir, "gym_pong_random")
+    stats = dataset_files.dataset_stats(data_dir, "gym_pong_random")
     assert stats["frames"] == 2008
     train = input_pipeline.load_split(data_dir, "gym_pong_random", "train")
     assert train["frame"].shape[1:] == (105, 80, 3)

@@ -14,7 +14,7 @@ import pytest
 
 import hparams
 from models.world_model import WorldModel
-from problems import input_pipeline, trajectory
+from problems import dataset_files, input_pipeline
 from rl import model_based, ppo, rollout
 from rl.metrics import read_metrics
 from rl.simulated_env import SimulatedBatchEnv, rewarded_starts
@@ -144,7 +144,7 @@ def test_whole_loop_writes_everything(loop_run):
     assert os.path.exists(os.path.join(out, "policy", "epoch_001", "saved_model.pb"))
     assert os.listdir(os.path.join(out, "world_model", "videos"))
     data_dir = os.path.join(out, "data")
-    assert trajectory.list_epochs(data_dir, "rlmb_freeway") == [0, 1, 2]
+    assert dataset_files.list_epochs(data_dir, "rlmb_freeway") == [0, 1, 2]
     names = {r["name"] for r in read_metrics(out)}
     for name in ("eval/mean_return/temp_0.0_noops_0_unclipped",
                  "mean_reward/eval/sampling_temp_0.0_max_noops_0_clipped",
@@ -222,8 +222,8 @@ def test_killed_loop_resumes_without_redoing_or_losing_anything(tmp_path):
                              "world_model_1", "ppo_1", "collect_2", "eval_1"]
     # Nothing lost or duplicated: three complete data epochs of 200 steps each.
     data_dir = os.path.join(out, "data")
-    assert trajectory.list_epochs(data_dir, "rlmb_freeway") == [0, 1, 2]
-    stats = trajectory.dataset_stats(data_dir, "rlmb_freeway")
+    assert dataset_files.list_epochs(data_dir, "rlmb_freeway") == [0, 1, 2]
+    stats = dataset_files.dataset_stats(data_dir, "rlmb_freeway")
     assert stats["frames"] - stats["episodes"] == 600 == state["real_env_steps"]
     leftovers = [f for f in os.listdir(data_dir) if f.startswith(".")]
     assert leftovers == []

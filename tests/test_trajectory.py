@@ -8,7 +8,7 @@ import pytest
 
 import hparams
 from hparams import UserError
-from problems import atari, input_pipeline, trajectory
+from problems import atari, dataset_files, input_pipeline, trajectory
 from rl import collect
 
 
@@ -170,7 +170,7 @@ def test_split_and_statistics(tmp_path):
     # Rewards on steps 0, 3, 6, ... but not the last step (24): 10, 10 and 8.
     assert stats["mean_clipped_return"] == pytest.approx(28 / 3)
     assert stats["mean_raw_return"] == pytest.approx(2 * 28 / 3)
-    on_disk = json.load(open(trajectory.stats_path(str(tmp_path), "hand", 0)))
+    on_disk = json.load(open(dataset_files.stats_path(str(tmp_path), "hand", 0)))
     assert on_disk["frames"] == 85
 
 
@@ -181,8 +181,8 @@ def test_appending_an_epoch_leaves_earlier_shards_untouched(tmp_path):
     write_episodes(str(tmp_path), [15], epoch=1)
     for path, data in contents.items():
         assert open(os.path.join(tmp_path, path), "rb").read() == data
-    assert trajectory.list_epochs(str(tmp_path), "hand") == [0, 1]
-    total = trajectory.dataset_stats(str(tmp_path), "hand")
+    assert dataset_files.list_epochs(str(tmp_path), "hand") == [0, 1]
+    total = dataset_files.dataset_stats(str(tmp_path), "hand")
     assert total["frames"] == 35 and total["epochs"] == [0, 1]
     with pytest.raises(UserError, match="already exists"):
         write_episodes(str(tmp_path), [5], epoch=1)
@@ -195,7 +195,7 @@ def test_aborted_epoch_leaves_nothing(tmp_path):
                              [0, 0], [0, 1], 0)
             raise RuntimeError("crash while collecting")
     assert os.listdir(tmp_path) == []
-    assert trajectory.list_epochs(str(tmp_path), "x") == []
+    assert dataset_files.list_epochs(str(tmp_path), "x") == []
 
 
 def test_corrupt_shard_is_one_clear_error(tmp_path):

@@ -86,15 +86,17 @@ def test_tiny_model_overfits_real_pong(pong_arrays):
     """On one fixed batch of real frames the loss falls far below its start and the
     predicted frames beat copying the last frame."""
     tf.random.set_seed(1)
-    hp = hparams.resolve("next_frame_tiny", "hidden_size=16,batch_size=4,learning_rate=3e-3")
+    hp = hparams.resolve("next_frame_tiny", "hidden_size=16,batch_size=2,learning_rate=1e-2")
     model = WorldModel(hp, 6, FRAME)
     starts = input_pipeline.window_starts(pong_arrays["episode"],
                                           pong_arrays["frame_number"], 4)
-    # Windows where the ball moves: the target differs from the last input frame.
-    batch = input_pipeline.gather_windows(pong_arrays, starts[100:104], 4)
+    # Windows where the ball moves: the target differs from the last input frame. (Two
+    # windows at lr 1e-2 pass copy-last at about step 100 here; 4 windows at 3e-3 needed
+    # about 150 steps of twice the cost.)
+    batch = input_pipeline.gather_windows(pong_arrays, starts[100:102], 4)
     batch = {k: tf.constant(v) for k, v in batch.items()}
     first = model.evaluate(batch)
-    for _ in range(300):
+    for _ in range(160):
         model.train_step(batch)
     last = model.evaluate(batch)
     assert last["frame_loss"] < 0.2 * first["frame_loss"], (first, last)

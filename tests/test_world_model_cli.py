@@ -66,12 +66,13 @@ def test_rerun_resumes_and_trains_on(trained):
 
 
 def test_readme_set_runs_as_written(datagen_cli_output, tmp_path):
-    """The README's command, with only --train_steps added so the full-size model takes
-    seconds here."""
+    """The README's command, with only --train_steps (and fewer evaluation rollouts) added
+    so the full-size model takes seconds here."""
     result = run_module("rl.trainer_world_model", f"--data_dir={datagen_cli_output[0]}",
                         f"--output_dir={tmp_path}", "--problem=gym_pong_random",
                         "--model=next_frame_basic", "--hparams_set=next_frame",
-                        "--train_steps=2", "--eval_steps=1", "--video_frames=2")
+                        "--train_steps=2", "--eval_steps=1", "--video_frames=2",
+                        "--eval_rollouts=2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])["step"] == 2
 
@@ -83,6 +84,7 @@ def test_readme_set_runs_as_written(datagen_cli_output, tmp_path):
     (["--hparams=hidden_sise=3"], "unknown hparam 'hidden_sise'"),
     (["--strategy=multi_worker"], "needs the TF_CONFIG environment variable"),
     (["--data_dir=/nonexistent/dir"], "does not exist"),
+    (["--eval_rollouts=0"], "--eval_rollouts must be positive"),
 ])
 def test_bad_input_is_one_line(datagen_cli_output, tmp_path, args, message):
     base = {"--data_dir": f"--data_dir={datagen_cli_output[0]}",

@@ -1,0 +1,43 @@
+"""The networks by name, and what each needs of its hparams and problem.
+
+No TensorFlow here: the entrypoints run these checks before they import the libraries
+that load it (several seconds), so a mistyped --model or a policy set that does not fit
+the problem is reported at once.
+"""
+
+from hparams.errors import UserError
+
+WORLD_MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
+                "next_frame_basic_stochastic_discrete")
+POLICY_NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
+
+
+def check_world_model_name(name, hparams):
+    """Raises UserError unless `name` is a world model that the next_frame set `hparams`
+    can build (only the stochastic model has a latent of bottleneck_bits)."""
+    if name not in WORLD_MODELS:
+        raise UserError(f"unknown world model '{name}'; choose one of {', '.join(WORLD_MODELS)}")
+    if name == "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits <= 0:
+        raise UserError("next_frame_basic_stochastic_discrete needs bottleneck_bits > 0; use "
+                        "the next_frame_basic_stochastic_discrete hparams set")
+    if name != "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits > 0:
+        raise UserError(f"{name} is deterministic but the hparams set has bottleneck_bits="
+                        f"{hparams.bottleneck_bits}; use --model="
+                        "next_frame_basic_stochastic_discrete")
+
+
+def check_policy_network(problem, hparams):
+    """Raises UserError unless the PPO set's policy_network exists and reads the
+    problem's observations (images for Atari, vectors otherwise)."""
+    name = hparams.policy_network
+    if name not in POLICY_NETWORKS:
+        raise UserError(f"unknown policy_network '{name}'; choose one of "
+                        f"{', '.join(POLICY_NETWORKS)}")
+    if problem.is_atari and name == "mlp":
+        raise UserError(f"problem '{problem.name}' has image observations but the hparams "
+                        "set uses policy_network=mlp; use an Atari set such as "
+                        "ppo_atari_base, rlmf_base or ppo_atari_cleanrl")
+    if not problem.is_atari and name != "mlp":
+        raise UserError(f"problem '{problem.name}' has vector observations but the hparams "
+                        f"set uses policy_network={name}; use "
+                        "ppo_discrete_action_base or ppo_continuous_action_base")

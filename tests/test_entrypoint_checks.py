@@ -1,0 +1,58 @@
+"""Entrypoints check their flags before TensorFlow loads, so a typo costs a second, not
+the several seconds TensorFlow's import takes; and the checks they run for that."""
+
+import subprocess
+import sys
+
+import pytest
+
+import hparams
+from hparams.errors import UserError
+from models import catalog
+from problems.registry import resolve_problem
+from tests.conftest import REPO
+
+# Runs an entrypoint as __main__ and reports, after its one-line error, whether
+# TensorFlow had been imported by then.
+PROBE = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+except SystemExit as e:
+    print("exit", e.code, "tensorflow loaded:", "tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("module, args, message", [
+    ("rl.trainer_model_free", ["--problem=stacked_pongg", "--hparams_set=rlmf_tiny",
+                               "--output_dir=OUT"], "unknown Atari game 'pongg'"),
+    ("rl.trainer_model_free", ["--problem=CartPole-v1", "--hparams_set=rlmf_tiny",
+                               "--output_dir=OUT"], "has vector observations"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_tiny", "--loop_hparams=game=pongg",
+                                "--output_dir=OUT"], "unknown Atari game 'pongg'"),
+    ("rl.datagen_with_agent", ["--game=pong", "--env_hparams=num_env=3", "--data_dir=OUT"],
+     "unknown hparam 'num_env'"),
+    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--data_dir=/nonexistent/d",
+                                "--output_dir=OUT"], "does not exist"),
+    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--model=next_frame_fancy",
+                                "--data_dir=/nonexistent/d", "--output_dir=OUT"],
+     "unknown world model"),
+])
+def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, message):
+    args = [arg.replace("OUT", str(tmp_path / "out")) for arg in args]
+    result = subprocess.run([sys.executable, "-c", PROBE, module, *args], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert message in result.stderr, result.stderr[-2000:]
+    assert "exit 2 tensorflow loaded: False" in result.stdout, result.stdout[-2000:]
+
+
+def test_policy_network_must_exist_and_fit_the_observations():
+    pong, cartpole = resolve_problem("stacked_pong"), resolve_problem("CartPole-v1")
+    catalog.check_policy_network(pong, hparams.get("ppo_atari_cleanrl"))
+    catalog.check_policy_network(cartpole, hparams.get("ppo_discrete_action_base"))
+    with pytest.raises(UserError, match="has image observations"):
+        catalog.check_policy_network(pong, hparams.get("ppo_discrete_action_base"))
+    with pytest.raises(UserError, match="unknown policy_network 'resnet'"):
+        catalog.check_policy_network(pong, hparams.resolve("ppo_atari_cleanrl",
+                                                           "policy_network=resnet"))
