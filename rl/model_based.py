@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 import hparams as hparams_lib
-from models import policies, precision, saved_policy
+from models import policies, precision, saved_policy, seeding
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
@@ -307,7 +307,7 @@ class ModelBasedLoop:
 
     def _learner(self):
         if self.learner is None:
-            tf.random.set_seed(self.seed)
+            seeding.seed_initialization(self.seed)
             obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
             network = policies.make_policy_network(self.ppo, obs_space,
                                                    gym.spaces.Discrete(self.num_actions))

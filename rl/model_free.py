@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from models import catalog, policies, saved_policy
+from models import catalog, policies, saved_policy, seeding
 from problems import atari, gym_envs
 from problems.registry import resolve_problem
 from rl import metrics as metrics_lib
@@ -139,7 +139,7 @@ def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_l
     resumed = run_dir.prepare(output_dir, record, command_line)
 
     env, observation_format = make_env(problem, hparams, seed)
-    tf.random.set_seed(seed)
+    seeding.seed_initialization(seed)
     network = policies.make_policy_network(hparams, env.single_observation_space,
                                            env.single_action_space)
     learner = ppo.PPOLearner(network, hparams)

@@ -13,6 +13,7 @@ import tensorflow as tf
 from absl import logging
 
 from hparams.errors import UserError
+from models import seeding
 from models.world_model import WorldModel
 from problems import input_pipeline
 from rl import metrics as metrics_lib
@@ -77,7 +78,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     record = {"problem": problem_name, "model": model_name, "hparams": hparams.values()}
     resumed = run_dir.prepare(output_dir, record, command_line)
     strategy = strategy or tf.distribute.get_strategy()
-    tf.random.set_seed(seed)
+    seeding.seed_initialization(seed)
     frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
     world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name, strategy)
     manager = tf.train.CheckpointManager(world_model.checkpoint,
