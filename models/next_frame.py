@@ -22,6 +22,7 @@ from hparams.errors import UserError
 from models import precision
 from models.tracking import track_layers
 
+
 def belu(x):
     """Bipolar ELU: ELU on half the channels, its mirror on the other half."""
     half = x.shape[-1] // 2

@@ -152,6 +152,7 @@ def make_policy_network(hparams, observation_space, action_space):
         else:
             net = NatureCnn(int(action_space.n), compute_dtype=dtype)
     else:
-        raise UserError(f"unknown policy_network '{name}'; choose one of {', '.join(catalog.POLICY_NETWORKS)}")
+        raise UserError(f"unknown policy_network '{name}'; choose one of "
+                        f"{', '.join(catalog.POLICY_NETWORKS)}")
     net(tf.zeros((1,) + tuple(observation_space.shape), observation_space.dtype))  # build
     return net
