@@ -26,13 +26,18 @@ def check_world_model_name(name, hparams):
                         "next_frame_basic_stochastic_discrete")
 
 
-def check_policy_network(problem, hparams):
-    """Raises UserError unless the PPO set's policy_network exists and reads the
-    problem's observations (images for Atari, vectors otherwise)."""
-    name = hparams.policy_network
+def check_policy_network_name(name):
+    """Returns `name` if it is a policy network, else raises UserError listing them."""
     if name not in POLICY_NETWORKS:
         raise UserError(f"unknown policy_network '{name}'; choose one of "
                         f"{', '.join(POLICY_NETWORKS)}")
+    return name
+
+
+def check_policy_network(problem, hparams):
+    """Raises UserError unless the PPO set's policy_network exists and reads the
+    problem's observations (images for Atari, vectors otherwise)."""
+    name = check_policy_network_name(hparams.policy_network)
     if problem.is_atari and name == "mlp":
         raise UserError(f"problem '{problem.name}' has image observations but the hparams "
                         "set uses policy_network=mlp; use an Atari set such as "

@@ -133,7 +133,7 @@ class Mlp(tf.keras.Model):
 
 def make_policy_network(hparams, observation_space, action_space):
     """The network named by `hparams.policy_network`, built for these spaces."""
-    name = hparams.policy_network
+    name = catalog.check_policy_network_name(hparams.policy_network)
     discrete = hasattr(action_space, "n")
     if name == "mlp":
         if discrete:
@@ -141,7 +141,7 @@ def make_policy_network(hparams, observation_space, action_space):
         else:
             net = Mlp(hparams.mlp_hidden_sizes, action_dim=int(action_space.shape[0]),
                       init_log_std=hparams.init_log_std)
-    elif name in ("simple_cnn", "nature_cnn"):
+    else:  # simple_cnn or nature_cnn
         if not discrete or len(observation_space.shape) != 4:
             raise UserError(f"policy_network={name} needs stacked image observations and "
                             "discrete actions; use policy_network=mlp for this problem")
@@ -151,8 +151,5 @@ def make_policy_network(hparams, observation_space, action_space):
                             compute_dtype=dtype)
         else:
             net = NatureCnn(int(action_space.n), compute_dtype=dtype)
-    else:
-        raise UserError(f"unknown policy_network '{name}'; choose one of "
-                        f"{', '.join(catalog.POLICY_NETWORKS)}")
     net(tf.zeros((1,) + tuple(observation_space.shape), observation_space.dtype))  # build
     return net
