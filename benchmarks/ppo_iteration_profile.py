@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorflow as tf  # noqa: E402
 
 import hparams  # noqa: E402
-from models import policies  # noqa: E402
+from models import conv, policies  # noqa: E402
 from problems.registry import resolve_problem  # noqa: E402
 from rl import model_free, ppo, rollout  # noqa: E402
 from world_model import matmul_ceiling  # noqa: E402  (benchmarks/world_model.py)
@@ -44,6 +44,13 @@ class TimedLearner:
         return self.learner.value(observations)
 
 
+class KerasConv2D(tf.keras.layers.Conv2D):
+    """Keras's own Conv2D, ignoring the layout hint models.conv.Conv2D takes."""
+
+    def call(self, inputs, channels_first_inputs=None):
+        return super().call(inputs)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--hparams_set", default="ppo_atari_cleanrl")
@@ -54,7 +61,12 @@ def main():
     parser.add_argument("--global_reseed", action="store_true",
                         help="call tf.random.set_seed before every iteration (the old way, "
                         "to measure what it cost)")
+    parser.add_argument("--keras_conv", action="store_true",
+                        help="build the policy with Keras's own Conv2D instead of models.conv's "
+                        "(to measure what the batch-convolution kernel gradient gains)")
     args = parser.parse_args()
+    if args.keras_conv:
+        conv.Conv2D = KerasConv2D
 
     hp = hparams.resolve(args.hparams_set, args.hparams)
     env, _ = model_free.make_env(resolve_problem(f"stacked_{args.game}"), hp, seed=0)
@@ -81,7 +93,7 @@ def main():
     env.close()
     collect, act, update, total = np.median(np.array(rows), axis=0)
     steps = hp.num_agents * hp.epoch_length
-    print(f"{args.hparams_set} {args.hparams}: {steps} steps per iteration, medians of "
+    print(f"{args.hparams_set} {args.hparams}{' keras_conv' if args.keras_conv else ''}: {steps} steps per iteration, medians of "
           f"{args.iterations}")
     print(f"  collect {collect:.3f}s (act {act:.3f}s = {act / hp.epoch_length * 1e3:.2f} ms "
           f"per call, env, bookkeeping and GAE {collect - act:.3f}s)")

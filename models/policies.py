@@ -11,7 +11,7 @@ import collections
 import tensorflow as tf
 
 from hparams.errors import UserError
-from models import catalog, precision
+from models import catalog, conv, precision
 from models.tracking import track_layers
 
 PolicyOutput = collections.namedtuple("PolicyOutput", ["logits", "mean", "log_std", "value"])
@@ -24,6 +24,25 @@ def _frames_to_channels(observations):
     stack_channels = observations.shape[1] * observations.shape[4]
     x = tf.reshape(x, [shape[0], shape[2], shape[3], stack_channels])
     return tf.cast(x, tf.float32) / 255.0
+
+
+def _frames_to_channels_first(observations):
+    """The same input as _frames_to_channels, laid out [stack * C, H, W, B] for the first
+    layer's kernel gradient (models.conv); transposing the uint8 frames is much cheaper
+    than transposing the float32 result."""
+    shape = tf.shape(observations)
+    x = tf.transpose(observations, [1, 4, 2, 3, 0])
+    stack_channels = observations.shape[1] * observations.shape[4]
+    x = tf.reshape(x, [stack_channels, shape[2], shape[3], shape[0]])
+    return tf.cast(x, tf.float32) / 255.0
+
+
+def _first_layer(layer, observations, training):
+    """The first convolution on the stacked frames; while training it also gets the
+    frames in the layout its kernel gradient wants."""
+    return layer(_frames_to_channels(observations),
+                 channels_first_inputs=_frames_to_channels_first(observations) if training
+                 else None)
 
 
 def _trunk_dtype(compute_dtype):
@@ -70,16 +89,16 @@ class SimpleCnn(tf.keras.Model):
         relu = tf.nn.relu
         dtype = _trunk_dtype(compute_dtype)
         self.convs = track_layers(self, "conv", [
-            tf.keras.layers.Conv2D(32, 5, 2, activation=relu, dtype=dtype) for _ in range(2)])
+            conv.Conv2D(32, 5, 2, activation=relu, dtype=dtype) for _ in range(2)])
         self.flatten = tf.keras.layers.Flatten()
         self.dropout = tf.keras.layers.Dropout(dropout)
         self.dense = tf.keras.layers.Dense(128, activation=relu, dtype=dtype)
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
-        x = _frames_to_channels(observations)
-        for conv in self.convs:
-            x = conv(x)
+        x = _first_layer(self.convs[0], observations, training)
+        for layer in self.convs[1:]:
+            x = layer(x)
         x = self.dropout(self.flatten(x), training=training)
         return self.heads(self.dense(x))
 
@@ -93,8 +112,7 @@ class NatureCnn(tf.keras.Model):
         ortho = tf.keras.initializers.Orthogonal(2 ** 0.5)
         dtype = _trunk_dtype(compute_dtype)
         self.convs = track_layers(self, "conv", [
-            tf.keras.layers.Conv2D(f, k, s, activation=relu, kernel_initializer=ortho,
-                                   dtype=dtype)
+            conv.Conv2D(f, k, s, activation=relu, kernel_initializer=ortho, dtype=dtype)
             for f, k, s in ((32, 8, 4), (64, 4, 2), (64, 3, 1))])
         self.flatten = tf.keras.layers.Flatten()
         self.dense = tf.keras.layers.Dense(512, activation=relu, kernel_initializer=ortho,
@@ -102,9 +120,9 @@ class NatureCnn(tf.keras.Model):
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
-        x = _frames_to_channels(observations)
-        for conv in self.convs:
-            x = conv(x)
+        x = _first_layer(self.convs[0], observations, training)
+        for layer in self.convs[1:]:
+            x = layer(x)
         return self.heads(self.dense(self.flatten(x)))
 
 

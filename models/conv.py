@@ -1,0 +1,100 @@
+"""A Conv2D whose kernel gradient is one convolution over the batch, for policy networks.
+
+TensorFlow's CPU kernel for a convolution's kernel gradient (Conv2DBackpropFilter) runs
+thousands of small matrix products per call. For the policy CNNs' shapes (256 samples of
+84x84, few channels, strides 4 and 2) it was the slowest part of a PPO update: the Nature
+CNN's first layer took 73 ms of a 217 ms minibatch step on a 2-core AVX2 CPU, about 23
+GFLOP/s where the forward pass runs at 75.
+
+The same gradient is a plain convolution with the roles swapped: for a VALID convolution
+with stride s,
+
+    dK[i, j, c, f] = sum over n, y, x of  input[n, s*y + i, s*x + j, c] * dOut[n, y, x, f]
+
+which is the input, transposed to [c, H, W, n] (channels become the batch and the batch
+becomes the channels), convolved with dOut transposed to [y, x, n, f] as a filter dilated
+by s. One large convolution does the work of the many small products, and the whole PPO
+minibatch step gets faster (numbers in benchmarks/RESULTS.md). The values agree with
+TensorFlow's to float32 rounding (tests/test_conv.py).
+
+Only what the policy networks use is supported: VALID padding, square stride, no dilation,
+channels last. The world model keeps Keras's Conv2D: for its SAME convolutions at batch 4
+and 16 this form was faster on the widest layer (62 -> 47 ms at batch 4) but slower or
+even on the others (benchmarks/RESULTS.md).
+"""
+
+import tensorflow as tf
+
+
+def kernel_gradient(channels_first_inputs, output_gradient, kernel_size, stride):
+    """dLoss/dKernel of a VALID, channels-last conv2d with `stride`, as one convolution.
+
+    Args:
+        channels_first_inputs: the convolution's [n, H, W, c] input transposed to
+            [c, H, W, n].
+        output_gradient: [n, h, w, f] dLoss/dOutput.
+        kernel_size: (kh, kw).
+        stride: int.
+
+    Returns:
+        [kh, kw, c, f].
+    """
+    # Rows and columns past the last window (where (H - kh) is not a multiple of the
+    # stride) take no part in the convolution; without them the result is exactly kh x kw.
+    output_shape = tf.shape(output_gradient)
+    used_rows = stride * (output_shape[1] - 1) + kernel_size[0]
+    used_columns = stride * (output_shape[2] - 1) + kernel_size[1]
+    channels_as_batch = channels_first_inputs[:, :used_rows, :used_columns, :]
+    gradient_as_filter = tf.transpose(output_gradient, [1, 2, 0, 3])  # [h, w, n, f]
+    per_channel = tf.nn.conv2d(channels_as_batch, gradient_as_filter, 1, "VALID",
+                               dilations=stride)                    # [c, kh, kw, f]
+    return tf.transpose(per_channel, [1, 2, 0, 3])
+
+
+def conv2d_valid(inputs, kernel, stride, channels_first_inputs=None):
+    """tf.nn.conv2d(inputs, kernel, stride, "VALID") with the kernel gradient above.
+
+    `channels_first_inputs`, if given, is `inputs` already as [c, H, W, n], for a caller
+    that can make that layout more cheaply than transposing float32 `inputs` (which took
+    34 ms for a minibatch of Atari stacks; the policy's first layer gets it from the uint8
+    frames in 17 ms, cast included).
+    """
+
+    @tf.custom_gradient
+    def convolve(inputs, kernel):
+        def gradient(output_gradient):
+            # The input gradient is TensorFlow's own; tf.function prunes it where nothing
+            # needs it (the first layer, whose input is data).
+            input_gradient = tf.nn.conv2d_transpose(output_gradient, kernel, tf.shape(inputs),
+                                                    stride, "VALID")
+            channels_first = (tf.transpose(inputs, [3, 1, 2, 0])
+                              if channels_first_inputs is None else channels_first_inputs)
+            return input_gradient, kernel_gradient(channels_first, output_gradient,
+                                                   kernel.shape[:2], stride)
+        return tf.nn.conv2d(inputs, kernel, stride, "VALID"), gradient
+
+    return convolve(inputs, kernel)
+
+
+class Conv2D(tf.keras.layers.Conv2D):
+    """keras.layers.Conv2D (VALID padding only) computing its kernel gradient with
+    `kernel_gradient`. Same weights, same checkpoints, same outputs; `call` also takes the
+    optional `channels_first_inputs` of `conv2d_valid`."""
+
+    def __init__(self, filters, kernel_size, strides=1, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding="valid", **kwargs)
+        if self.strides[0] != self.strides[1] or self.dilation_rate != (1, 1):
+            raise ValueError("models.conv.Conv2D supports square strides and no dilation")
+        if self.data_format != "channels_last":
+            raise ValueError("models.conv.Conv2D supports channels_last only")
+
+    def call(self, inputs, channels_first_inputs=None):
+        if channels_first_inputs is not None:
+            channels_first_inputs = tf.cast(channels_first_inputs, self.compute_dtype)
+        # The kernel as a tensor, not the variable: tf.custom_gradient would otherwise ask
+        # for the gradients of variables read inside it.
+        outputs = conv2d_valid(inputs, tf.convert_to_tensor(self.kernel), self.strides[0],
+                               channels_first_inputs)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return outputs if self.activation is None else self.activation(outputs)
