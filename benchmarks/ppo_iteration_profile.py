@@ -44,13 +44,6 @@ class TimedLearner:
         return self.learner.value(observations)
 
 
-class KerasConv2D(tf.keras.layers.Conv2D):
-    """Keras's own Conv2D, ignoring the layout hint models.conv.Conv2D takes."""
-
-    def call(self, inputs, channels_first_inputs=None):
-        return super().call(inputs)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--hparams_set", default="ppo_atari_cleanrl")
@@ -66,7 +59,7 @@ def main():
                         "(to measure what the batch-convolution kernel gradient gains)")
     args = parser.parse_args()
     if args.keras_conv:
-        conv.Conv2D = KerasConv2D
+        conv.Conv2D = tf.keras.layers.Conv2D
 
     hp = hparams.resolve(args.hparams_set, args.hparams)
     env, _ = model_free.make_env(resolve_problem(f"stacked_{args.game}"), hp, seed=0)

@@ -26,12 +26,11 @@ even on the others (benchmarks/RESULTS.md).
 import tensorflow as tf
 
 
-def kernel_gradient(channels_first_inputs, output_gradient, kernel_size, stride):
+def kernel_gradient(inputs, output_gradient, kernel_size, stride):
     """dLoss/dKernel of a VALID, channels-last conv2d with `stride`, as one convolution.
 
     Args:
-        channels_first_inputs: the convolution's [n, H, W, c] input transposed to
-            [c, H, W, n].
+        inputs: [n, H, W, c] the convolution's input.
         output_gradient: [n, h, w, f] dLoss/dOutput.
         kernel_size: (kh, kw).
         stride: int.
@@ -44,21 +43,16 @@ def kernel_gradient(channels_first_inputs, output_gradient, kernel_size, stride)
     output_shape = tf.shape(output_gradient)
     used_rows = stride * (output_shape[1] - 1) + kernel_size[0]
     used_columns = stride * (output_shape[2] - 1) + kernel_size[1]
-    channels_as_batch = channels_first_inputs[:, :used_rows, :used_columns, :]
+    channels_as_batch = tf.transpose(inputs[:, :used_rows, :used_columns, :],
+                                     [3, 1, 2, 0])                   # [c, H, W, n]
     gradient_as_filter = tf.transpose(output_gradient, [1, 2, 0, 3])  # [h, w, n, f]
     per_channel = tf.nn.conv2d(channels_as_batch, gradient_as_filter, 1, "VALID",
                                dilations=stride)                    # [c, kh, kw, f]
     return tf.transpose(per_channel, [1, 2, 0, 3])
 
 
-def conv2d_valid(inputs, kernel, stride, channels_first_inputs=None):
-    """tf.nn.conv2d(inputs, kernel, stride, "VALID") with the kernel gradient above.
-
-    `channels_first_inputs`, if given, is `inputs` already as [c, H, W, n], for a caller
-    that can make that layout more cheaply than transposing float32 `inputs` (which took
-    34 ms for a minibatch of Atari stacks; the policy's first layer gets it from the uint8
-    frames in 17 ms, cast included).
-    """
+def conv2d_valid(inputs, kernel, stride):
+    """tf.nn.conv2d(inputs, kernel, stride, "VALID") with the kernel gradient above."""
 
     @tf.custom_gradient
     def convolve(inputs, kernel):
@@ -67,9 +61,7 @@ def conv2d_valid(inputs, kernel, stride, channels_first_inputs=None):
             # needs it (the first layer, whose input is data).
             input_gradient = tf.nn.conv2d_transpose(output_gradient, kernel, tf.shape(inputs),
                                                     stride, "VALID")
-            channels_first = (tf.transpose(inputs, [3, 1, 2, 0])
-                              if channels_first_inputs is None else channels_first_inputs)
-            return input_gradient, kernel_gradient(channels_first, output_gradient,
+            return input_gradient, kernel_gradient(inputs, output_gradient,
                                                    kernel.shape[:2], stride)
         return tf.nn.conv2d(inputs, kernel, stride, "VALID"), gradient
 
@@ -78,8 +70,7 @@ def conv2d_valid(inputs, kernel, stride, channels_first_inputs=None):
 
 class Conv2D(tf.keras.layers.Conv2D):
     """keras.layers.Conv2D (VALID padding only) computing its kernel gradient with
-    `kernel_gradient`. Same weights, same checkpoints, same outputs; `call` also takes the
-    optional `channels_first_inputs` of `conv2d_valid`."""
+    `kernel_gradient`. Same weights, same checkpoints, same outputs."""
 
     def __init__(self, filters, kernel_size, strides=1, **kwargs):
         super().__init__(filters, kernel_size, strides, padding="valid", **kwargs)
@@ -88,13 +79,7 @@ class Conv2D(tf.keras.layers.Conv2D):
         if self.data_format != "channels_last":
             raise ValueError("models.conv.Conv2D supports channels_last only")
 
-    def call(self, inputs, channels_first_inputs=None):
-        if channels_first_inputs is not None:
-            channels_first_inputs = tf.cast(channels_first_inputs, self.compute_dtype)
+    def convolution_op(self, inputs, kernel):
         # The kernel as a tensor, not the variable: tf.custom_gradient would otherwise ask
         # for the gradients of variables read inside it.
-        outputs = conv2d_valid(inputs, tf.convert_to_tensor(self.kernel), self.strides[0],
-                               channels_first_inputs)
-        if self.use_bias:
-            outputs = outputs + self.bias
-        return outputs if self.activation is None else self.activation(outputs)
+        return conv2d_valid(inputs, tf.convert_to_tensor(kernel), self.strides[0])

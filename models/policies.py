@@ -17,10 +17,6 @@ from models.tracking import track_layers
 PolicyOutput = collections.namedtuple("PolicyOutput", ["logits", "mean", "log_std", "value"])
 
 
-# The two layout changes below are compiled by XLA, which fuses each transpose, cast and
-# scale into one pass: on a minibatch of 256 Atari stacks both together took 20 ms
-# instead of 76 (2-core AVX2 CPU), a quarter of the forward-and-backward step.
-@tf.function(jit_compile=True)
 def _frames_to_channels(observations):
     """[B, stack, H, W, C] uint8 -> [B, H, W, stack * C] float32 in [0, 1]."""
     shape = tf.shape(observations)
@@ -28,26 +24,6 @@ def _frames_to_channels(observations):
     stack_channels = observations.shape[1] * observations.shape[4]
     x = tf.reshape(x, [shape[0], shape[2], shape[3], stack_channels])
     return tf.cast(x, tf.float32) / 255.0
-
-
-@tf.function(jit_compile=True)
-def _frames_to_channels_first(observations):
-    """The same input as _frames_to_channels, laid out [stack * C, H, W, B] for the first
-    layer's kernel gradient (models.conv); transposing the uint8 frames is much cheaper
-    than transposing the float32 result."""
-    shape = tf.shape(observations)
-    x = tf.transpose(observations, [1, 4, 2, 3, 0])
-    stack_channels = observations.shape[1] * observations.shape[4]
-    x = tf.reshape(x, [stack_channels, shape[2], shape[3], shape[0]])
-    return tf.cast(x, tf.float32) / 255.0
-
-
-def _first_layer(layer, observations, training):
-    """The first convolution on the stacked frames; while training it also gets the
-    frames in the layout its kernel gradient wants."""
-    return layer(_frames_to_channels(observations),
-                 channels_first_inputs=_frames_to_channels_first(observations) if training
-                 else None)
 
 
 def _trunk_dtype(compute_dtype):
@@ -94,22 +70,26 @@ class SimpleCnn(tf.keras.Model):
         relu = tf.nn.relu
         dtype = _trunk_dtype(compute_dtype)
         self.convs = track_layers(self, "conv", [
-            conv.Conv2D(32, 5, 2, activation=relu, dtype=dtype) for _ in range(2)])
+            tf.keras.layers.Conv2D(32, 5, 2, activation=relu, dtype=dtype) for _ in range(2)])
         self.flatten = tf.keras.layers.Flatten()
         self.dropout = tf.keras.layers.Dropout(dropout)
         self.dense = tf.keras.layers.Dense(128, activation=relu, dtype=dtype)
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
-        x = _first_layer(self.convs[0], observations, training)
-        for layer in self.convs[1:]:
-            x = layer(x)
+        x = _frames_to_channels(observations)
+        for conv_layer in self.convs:
+            x = conv_layer(x)
         x = self.dropout(self.flatten(x), training=training)
         return self.heads(self.dense(x))
 
 
 class NatureCnn(tf.keras.Model):
-    """The DQN Nature CNN (as CleanRL and the RL Zoo use for Atari PPO)."""
+    """The DQN Nature CNN (as CleanRL and the RL Zoo use for Atari PPO).
+
+    Its convolutions are models.conv.Conv2D, whose kernel gradient made the PPO minibatch
+    step 1.13-1.28x faster (benchmarks/policy_step_ab.py). SimpleCnn keeps Keras's Conv2D:
+    on its 105x80x12 input the transpose that form needs costs about what it saves."""
 
     def __init__(self, num_actions, compute_dtype="float32"):
         super().__init__()
@@ -125,9 +105,9 @@ class NatureCnn(tf.keras.Model):
         self.heads = PolicyHeads(num_actions=num_actions)
 
     def call(self, observations, training=False):
-        x = _first_layer(self.convs[0], observations, training)
-        for layer in self.convs[1:]:
-            x = layer(x)
+        x = _frames_to_channels(observations)
+        for conv_layer in self.convs:
+            x = conv_layer(x)
         return self.heads(self.dense(self.flatten(x)))
 
 

@@ -61,11 +61,3 @@ def test_rejects_what_it_does_not_support():
     with pytest.raises(ValueError, match="square strides"):
         conv.Conv2D(4, 3, (1, 2))
 
-
-def test_policy_frames_channels_first_is_the_transposed_first_layer_input():
-    from models import policies
-    frames = tf.constant(np.random.default_rng(0).integers(0, 256, (3, 4, 10, 7, 3)),
-                         tf.uint8)
-    channels_last = policies._frames_to_channels(frames)  # [B, H, W, stack * C]
-    np.testing.assert_array_equal(policies._frames_to_channels_first(frames).numpy(),
-                                  tf.transpose(channels_last, [3, 1, 2, 0]).numpy())
