@@ -89,7 +89,7 @@ class NatureCnn(tf.keras.Model):
 
     Its convolutions are models.conv.Conv2D, whose kernel gradient made the PPO minibatch
     step 1.13-1.28x faster (benchmarks/policy_step_ab.py). SimpleCnn keeps Keras's Conv2D:
-    on its 105x80x12 input the transpose that form needs costs about what it saves."""
+    on its 105x80x12 input the transpose that form needs costs what it saves (0.99x)."""
 
     def __init__(self, num_actions, compute_dtype="float32"):
         super().__init__()
