@@ -86,8 +86,9 @@ def main():
     env.close()
     collect, act, update, total = np.median(np.array(rows), axis=0)
     steps = hp.num_agents * hp.epoch_length
-    print(f"{args.hparams_set} {args.hparams}{' keras_conv' if args.keras_conv else ''}: {steps} steps per iteration, medians of "
-          f"{args.iterations}")
+    variant = " keras_conv" if args.keras_conv else ""
+    print(f"{args.hparams_set} {args.hparams}{variant}: {steps} steps per iteration, "
+          f"medians of {args.iterations}")
     print(f"  collect {collect:.3f}s (act {act:.3f}s = {act / hp.epoch_length * 1e3:.2f} ms "
           f"per call, env, bookkeeping and GAE {collect - act:.3f}s)")
     print(f"  update  {update:.3f}s")

@@ -1,9 +1,9 @@
-"""A Conv2D whose kernel gradient is one convolution over the batch, for policy networks.
+"""A Conv2D whose kernel gradient is one convolution over the batch, for the Nature CNN.
 
 TensorFlow's CPU kernel for a convolution's kernel gradient (Conv2DBackpropFilter) runs
-thousands of small matrix products per call. For the policy CNNs' shapes (256 samples of
-84x84, few channels, strides 4 and 2) it was the slowest part of a PPO update: the Nature
-CNN's first layer took 73 ms of a 217 ms minibatch step on a 2-core AVX2 CPU, about 23
+thousands of small matrix products per call. For the Nature CNN's shapes (256 samples of
+84x84, few channels, strides 4 and 2) it was the slowest part of a PPO update: the
+first layer took 73 ms of a 217 ms minibatch step on a 2-core AVX2 CPU, about 23
 GFLOP/s where the forward pass runs at 75.
 
 The same gradient is a plain convolution with the roles swapped: for a VALID convolution
@@ -17,10 +17,9 @@ by s. One large convolution does the work of the many small products, and the wh
 minibatch step gets faster (numbers in benchmarks/RESULTS.md). The values agree with
 TensorFlow's to float32 rounding (tests/test_conv.py).
 
-Only what the policy networks use is supported: VALID padding, square stride, no dilation,
-channels last. The world model keeps Keras's Conv2D: for its SAME convolutions at batch 4
-and 16 this form was faster on the widest layer (62 -> 47 ms at batch 4) but slower or
-even on the others (benchmarks/RESULTS.md).
+Only what the Nature CNN needs is supported: VALID padding, square stride, no dilation,
+channels last. The SimPLe policy CNN and the world model keep Keras's Conv2D: there the
+float32 transpose this form needs costs about what it saves (benchmarks/RESULTS.md).
 """
 
 import tensorflow as tf
