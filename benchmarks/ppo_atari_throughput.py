@@ -10,7 +10,7 @@ Setting up the peer (once): python -m venv /tmp/sb3venv &&
   opencv-python-headless
 
 Usage: python benchmarks/ppo_atari_throughput.py [--steps 20480] [--game pong]
-           [--sb3_python /tmp/sb3venv/bin/python] [--hparams '...']
+           [--sb3_python /tmp/sb3venv/bin/python] [--peer_script PATH] [--hparams '...']
 """
 
 import argparse
@@ -46,9 +46,9 @@ def ours(game, steps, overrides, seed):
     return summary["loop_env_steps"] / summary["loop_seconds"], summary
 
 
-def peer(python, game, steps, seed):
+def peer(python, script, game, steps, seed):
     game_id = "".join(p.capitalize() for p in game.split("_")) + "NoFrameskip-v4"
-    result = subprocess.run([python, PEER, game_id, str(steps), str(seed)],
+    result = subprocess.run([python, script, game_id, str(steps), str(seed)],
                             capture_output=True, text=True, check=True)
     line = result.stdout.strip().splitlines()[-1]
     return float(re.search(r"sps=(\d+)", line).group(1)), line
@@ -61,6 +61,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hparams", default="")
     parser.add_argument("--sb3_python", default="/tmp/sb3venv/bin/python")
+    parser.add_argument("--peer_script", default=PEER,
+                        help="the SB3 script (default: ../shared/peers/ beside this checkout; "
+                        "give it when running from a clone elsewhere)")
     args = parser.parse_args()
     sps, summary = ours(args.game, args.steps, args.hparams, args.seed)
     print(f"ours: {summary['env_steps']} steps, training loop {summary['loop_seconds']:.1f}s "
@@ -69,7 +72,10 @@ def main():
     if not os.path.exists(args.sb3_python):
         print(f"peer: {args.sb3_python} not found; see this file's docstring to set it up")
         return
-    peer_sps, line = peer(args.sb3_python, args.game, args.steps, args.seed)
+    if not os.path.exists(args.peer_script):
+        print(f"peer: {args.peer_script} not found; pass --peer_script")
+        return
+    peer_sps, line = peer(args.sb3_python, args.peer_script, args.game, args.steps, args.seed)
     print(f"peer: {line}")
     print(f"ratio ours / sb3: {sps / peer_sps:.2f}x")
 

@@ -5,6 +5,11 @@ import time
 from absl import logging
 
 
+def format_rate(rate):
+    """A rate with enough digits to read: 1234 -> "1234", 0.113 -> "0.11"."""
+    return f"{rate:.0f}" if rate >= 10 else f"{rate:.2g}"
+
+
 class Progress:
     """Logs `label: done/total (pct) rate/s, eta` at most every `every_s` seconds.
 
@@ -27,10 +32,11 @@ class Progress:
 
     def line(self, extra=""):
         rate = self.rate()
-        left = (self.total - self.done) / rate if rate > 0 else float("inf")
+        # Before the first unit is done there is no rate to tell the time left from.
+        left = f"{(self.total - self.done) / rate:.0f}s left" if rate > 0 else "time left unknown"
         pct = 100.0 * self.done / self.total if self.total else 100.0
         text = (f"{self.label}: {self.done}/{self.total} {self.unit} ({pct:.0f}%), "
-                f"{rate:.0f} {self.unit}/s, {left:.0f}s left")
+                f"{format_rate(rate)} {self.unit}/s, {left}")
         return f"{text}, {extra}" if extra else text
 
     def update(self, done, extra=""):
@@ -42,6 +48,6 @@ class Progress:
 
     def finish(self, extra=""):
         elapsed = time.time() - self.start
-        logging.info("%s: %d %s in %.1fs (%.0f %s/s)%s", self.label, self.done, self.unit,
-                     elapsed, self.rate(), self.unit, f", {extra}" if extra else "")
+        logging.info("%s: %d %s in %.1fs (%s %s/s)%s", self.label, self.done, self.unit,
+                     elapsed, format_rate(self.rate()), self.unit, f", {extra}" if extra else "")
         return elapsed
