@@ -53,9 +53,9 @@ def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0
 
 def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, eval_rollouts=32,
-          strategy=None,
-          seed=0, command_line=None, log_every_s=10.0, metrics_phase="world_model",
-          dataset=None, metrics_dir=None, time_budget_s=None, arrays=None):
+          strategy=None, seed=0, command_line=None, log_every_s=10.0,
+          metrics_phase="world_model", dataset=None, metrics_dir=None, time_budget_s=None,
+          arrays=None):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
