@@ -6,6 +6,8 @@ import os
 # lines; keep warnings and errors. A user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import models  # noqa: E402,F401  (chooses TensorFlow's CPU allocator before it loads)
+
 import logging as _std_logging
 
 # TensorFlow's Python-side INFO lines (SavedModel writes, checkpoint sharding) say nothing a

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import models  # noqa: F401  (TensorFlow's CPU allocator as the entrypoints choose it)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
