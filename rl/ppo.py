@@ -180,6 +180,12 @@ class PPOLearner:
     def update(self, batch, rng):
         """Several epochs of shuffled minibatch steps over one rollout.
 
+        The epochs' shuffles are laid end to end and cut into minibatches, as the
+        original's repeated, shuffled dataset was: optimization_epochs * size // minibatch
+        steps, with no sample left out of every epoch where the rollout does not divide
+        evenly (3,200 samples in minibatches of 1,280: 2.5 per epoch, 7 steps over 3
+        epochs, not 6). Where it divides evenly this is plain epoch-by-epoch shuffling.
+
         Args:
             batch: dict of flat [T * N, ...] numpy arrays: observations, actions, log_probs,
                 advantages, returns, values (the rollout-time value estimates).
@@ -188,22 +194,25 @@ class PPOLearner:
         Returns:
             dict of metric means over all minibatch steps.
         """
-        hp = self.hparams
-        size = len(batch["actions"])
-        minibatch = max(1, min(size, hp.optimization_batch_size * hp.num_agents))
         sums, steps = {}, 0
-        for _ in range(hp.optimization_epochs):
-            order = rng.permutation(size)
-            for start in range(0, size - minibatch + 1, minibatch):
-                index = order[start:start + minibatch]
-                metrics = self._train_step(
-                    tf.convert_to_tensor(batch["observations"][index]),
-                    tf.convert_to_tensor(batch["actions"][index]),
-                    tf.convert_to_tensor(batch["log_probs"][index]),
-                    tf.convert_to_tensor(batch["advantages"][index]),
-                    tf.convert_to_tensor(batch["returns"][index]),
-                    tf.convert_to_tensor(batch["values"][index]))
-                for key, value in metrics.items():
-                    sums[key] = sums.get(key, 0.0) + float(value)
-                steps += 1
+        for index in minibatch_indices(len(batch["actions"]), self.hparams, rng):
+            metrics = self._train_step(
+                tf.convert_to_tensor(batch["observations"][index]),
+                tf.convert_to_tensor(batch["actions"][index]),
+                tf.convert_to_tensor(batch["log_probs"][index]),
+                tf.convert_to_tensor(batch["advantages"][index]),
+                tf.convert_to_tensor(batch["returns"][index]),
+                tf.convert_to_tensor(batch["values"][index]))
+            for key, value in metrics.items():
+                sums[key] = sums.get(key, 0.0) + float(value)
+            steps += 1
         return {key: value / max(steps, 1) for key, value in sums.items()}
+
+
+def minibatch_indices(size, hparams, rng):
+    """The sample indices of each minibatch step of one update (see PPOLearner.update)."""
+    minibatch = max(1, min(size, hparams.optimization_batch_size * hparams.num_agents))
+    order = np.concatenate([rng.permutation(size)
+                            for _ in range(hparams.optimization_epochs)])
+    return [order[start:start + minibatch]
+            for start in range(0, len(order) - minibatch + 1, minibatch)]

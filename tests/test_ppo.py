@@ -98,6 +98,27 @@ def test_unclipped_ratio_gives_plain_policy_gradient_loss():
     assert float(m["clip_fraction"]) == 0.0
 
 
+def test_minibatches_cover_every_epoch_when_the_rollout_divides_evenly():
+    hp = hparams.HParams(num_agents=8, optimization_batch_size=32, optimization_epochs=4)
+    batches = ppo.minibatch_indices(1024, hp, np.random.default_rng(0))
+    assert [len(b) for b in batches] == [256] * 16
+    for epoch in range(4):
+        assert sorted(np.concatenate(batches[4 * epoch:4 * epoch + 4])) == list(range(1024))
+
+
+def test_minibatches_run_on_across_epochs_when_the_rollout_does_not_divide():
+    # 50 samples in minibatches of 20 over 3 epochs: the original's repeated dataset gives
+    # 150 // 20 = 7 steps; cutting each epoch on its own would give 6 and leave 10
+    # samples of every epoch out.
+    hp = hparams.HParams(num_agents=1, optimization_batch_size=20, optimization_epochs=3)
+    batches = ppo.minibatch_indices(50, hp, np.random.default_rng(0))
+    assert [len(b) for b in batches] == [20] * 7
+    counts = np.bincount(np.concatenate(batches), minlength=50)
+    assert counts.sum() == 140 and counts.min() >= 2 and counts.max() <= 3
+    # The first epoch's shuffle is used whole before the second begins.
+    assert sorted(np.concatenate(batches)[:50]) == list(range(50))
+
+
 def test_gaussian_log_prob_entropy_and_sampling():
     output = PolicyOutput(logits=None, mean=tf.zeros((1, 2)), log_std=tf.zeros((1, 2)),
                           value=tf.zeros((1,)))
