@@ -103,5 +103,6 @@ def main():
         print(f"ratio ours / sb3: {ours_sps / sb3_sps:.2f}x ({ours_sps:.0f} vs {sb3_sps:.0f} "
               f"steps/s over {args.rounds} round(s))")
 
+
 if __name__ == "__main__":
     main()

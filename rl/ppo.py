@@ -184,7 +184,8 @@ class PPOLearner:
         original's repeated, shuffled dataset was: optimization_epochs * size // minibatch
         steps, with no sample left out of every epoch where the rollout does not divide
         evenly (3,200 samples in minibatches of 1,280: 2.5 per epoch, 7 steps over 3
-        epochs, not 6). Where it divides evenly this is plain epoch-by-epoch shuffling.
+        epochs, not 6; a minibatch spanning two epochs may hold a sample twice, as the
+        original's could). Where it divides evenly this is plain epoch-by-epoch shuffling.
 
         Args:
             batch: dict of flat [T * N, ...] numpy arrays: observations, actions, log_probs,
