@@ -233,21 +233,23 @@ class ModelBasedLoop:
             learner = self._learner()
             values, lines = {}, []
             noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
-            for temperature in loop.eval_sampling_temps:
-                for noops in noops_settings:
-                    config = dataclasses.replace(self.config, max_num_noops=noops)
-                    result = evaluation.evaluate(
-                        lambda obs, t=temperature: learner.act(obs, t)[0], config,
-                        loop.eval_episodes, num_envs=loop.eval_envs,
-                        seed=self.seed * 1000 + epoch, label=f"eval temp {temperature}")
-                    for kind, key in (("unclipped", "mean_raw_return"),
-                                      ("clipped", "mean_clipped_return")):
-                        values[f"eval/mean_return/temp_{temperature}_noops_{noops}_{kind}"] = \
-                            result[key]
-                        values[f"mean_reward/eval/sampling_temp_{temperature}_max_noops_"
-                               f"{noops}_{kind}"] = result[key]
-                    lines.append(f"temp {temperature}, noops {noops}: "
-                                 f"{result['mean_raw_return']:.2f}")
+            settings = [(temperature, noops) for temperature in loop.eval_sampling_temps
+                        for noops in noops_settings]
+            results = evaluation.evaluate_settings(
+                lambda obs, temperatures: learner.act(obs, temperatures)[0],
+                [(dataclasses.replace(self.config, max_num_noops=noops), temperature)
+                 for temperature, noops in settings],
+                loop.eval_episodes, num_envs=loop.eval_envs, seed=self.seed * 1000 + epoch,
+                label=f"eval ({len(settings)} settings)")
+            for (temperature, noops), result in zip(settings, results):
+                for kind, key in (("unclipped", "mean_raw_return"),
+                                  ("clipped", "mean_clipped_return")):
+                    values[f"eval/mean_return/temp_{temperature}_noops_{noops}_{kind}"] = \
+                        result[key]
+                    values[f"mean_reward/eval/sampling_temp_{temperature}_max_noops_"
+                           f"{noops}_{kind}"] = result[key]
+                lines.append(f"temp {temperature}, noops {noops}: "
+                             f"{result['mean_raw_return']:.2f}")
             world_model = self._world_model()
             _, dev_arrays = self._data_arrays()
             for horizon in (12, 50):

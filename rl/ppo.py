@@ -62,16 +62,18 @@ def entropy(output):
 
 def sample(output, temperature, generator):
     """Actions sampled at `temperature` (0 means the most likely action), drawing the
-    noise from `generator` (a tf.random.Generator)."""
+    noise from `generator` (a tf.random.Generator). `temperature` is a scalar or one per
+    row, so one call can serve evaluations at several temperatures."""
     if output.logits is not None:
         greedy = tf.argmax(output.logits, axis=-1, output_type=tf.int32)
-        safe_t = tf.maximum(temperature, 1e-6)
+        temperature = tf.broadcast_to(temperature, tf.shape(greedy))
+        safe_t = tf.maximum(temperature, 1e-6)[:, None]
         drawn = tf.random.stateless_categorical(output.logits / safe_t, 1,
                                                 seed=generator.make_seeds(1)[:, 0],
                                                 dtype=tf.int32)[:, 0]
         return tf.where(temperature > 0.0, drawn, greedy)
     noise = generator.normal(tf.shape(output.mean))
-    return output.mean + temperature * tf.exp(output.log_std) * noise
+    return output.mean + tf.reshape(temperature, [-1, 1]) * tf.exp(output.log_std) * noise
 
 
 def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef,
@@ -143,7 +145,8 @@ class PPOLearner:
         self.generator.reset_from_seed(seed)
 
     def act(self, observations, temperature=1.0):
-        """Samples actions; returns numpy (actions, log_probs, values)."""
+        """Samples actions at `temperature` (a number, or one per observation); returns
+        numpy (actions, log_probs, values)."""
         actions, log_probs, values = self._act(tf.convert_to_tensor(observations),
                                                tf.constant(temperature, tf.float32))
         return actions.numpy(), log_probs.numpy(), values.numpy()

@@ -138,6 +138,21 @@ def test_categorical_sampling_temperature_zero_is_greedy():
     assert len(set(ppo.sample(output, tf.constant(5.0), generator).numpy())) > 1
 
 
+def test_sampling_takes_one_temperature_per_row():
+    output = PolicyOutput(logits=tf.constant([[0.0, 3.0, 1.0]] * 100), mean=None,
+                          log_std=None, value=None)
+    generator = tf.random.Generator.from_seed(0)
+    temperatures = tf.constant([0.0, 5.0] * 50)
+    actions = np.stack([ppo.sample(output, temperatures, generator).numpy()
+                        for _ in range(3)])
+    assert set(actions[:, 0::2].ravel()) == {1}
+    assert len(set(actions[:, 1::2].ravel())) > 1
+    gaussian = PolicyOutput(logits=None, mean=tf.zeros((2, 3)), log_std=tf.zeros((2, 3)),
+                            value=None)
+    drawn = ppo.sample(gaussian, tf.constant([0.0, 1.0]), generator).numpy()
+    assert (drawn[0] == 0).all() and (drawn[1] != 0).all()
+
+
 def test_reseeded_learner_draws_the_same_actions():
     """What resuming relies on: iteration i's draws depend on (seed, i) only."""
     hp = hparams.resolve("ppo_discrete_action_base")
