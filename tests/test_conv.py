@@ -60,4 +60,3 @@ def test_mixed_bfloat16_computes_in_bfloat16():
 def test_rejects_what_it_does_not_support():
     with pytest.raises(ValueError, match="square strides"):
         conv.Conv2D(4, 3, (1, 2))
-
