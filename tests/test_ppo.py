@@ -189,6 +189,16 @@ def test_cartpole_learns(tmp_path):
     assert summary["mean_return"] >= 195, summary
 
 
+def test_cartpole_criterion_fails_without_learning(tmp_path):
+    """The learning test's threshold is not met by the same settings with a zero learning
+    rate (a policy that never changes: about 22 for CartPole's random play)."""
+    hp = hparams.resolve("ppo_discrete_action_base",
+                         CARTPOLE_OVERRIDES.replace("epochs_num=160", "epochs_num=20")
+                         .replace("learning_rate=1e-3", "learning_rate=0.0"))
+    summary = model_free.train("CartPole-v1", hp, str(tmp_path), seed=0, log_every_s=1e9)
+    assert summary["mean_return"] < 195, summary
+
+
 @pytest.mark.parametrize("set_name", ["ppo_atari_base", "ppo_atari_cleanrl"])
 def test_policy_checkpoint_names_every_variable(tmp_path, set_name):
     hp = hparams.get(set_name)

@@ -82,26 +82,52 @@ def pong_arrays(pong_dataset):
     return input_pipeline.load_split(data_dir, "gym_pong_random", "train")
 
 
-def test_tiny_model_overfits_real_pong(pong_arrays):
-    """On one fixed batch of real frames the loss falls far below its start and the
-    predicted frames beat copying the last frame."""
+def overfit_until_it_beats_copy_last(pong_arrays, learning_rate, max_steps, check_every=10):
+    """Trains a tiny model on one fixed batch of two real windows until the criterion
+    holds: frame loss below a fifth of its start, more pixels right than copying the last
+    frame, every reward right. Returns the step it first held at, or None after
+    `max_steps`, with the last evaluation.
+
+    Training to a criterion instead of for a fixed count: at lr 1e-2 the loss falls fast
+    but spikes now and then, and the step at which it first beats copy-last differs
+    between CPUs (their float rounding differs), so any one fixed count sits on a knife's
+    edge somewhere. The cap is several times the steps it takes where it is quick.
+    """
     seeding.seed_initialization(1)
-    hp = hparams.resolve("next_frame_tiny", "hidden_size=16,batch_size=2,learning_rate=1e-2")
+    hp = hparams.resolve("next_frame_tiny",
+                         f"hidden_size=16,batch_size=2,learning_rate={learning_rate}")
     model = WorldModel(hp, 6, FRAME)
     starts = input_pipeline.window_starts(pong_arrays["episode"],
                                           pong_arrays["frame_number"], 4)
-    # Windows where the ball moves: the target differs from the last input frame. (Two
-    # windows at lr 1e-2 pass copy-last at about step 100 here; 4 windows at 3e-3 needed
-    # about 150 steps of twice the cost.)
+    # Windows where the ball moves: the target differs from the last input frame.
     batch = input_pipeline.gather_windows(pong_arrays, starts[100:102], 4)
     batch = {k: tf.constant(v) for k, v in batch.items()}
     first = model.evaluate(batch)
-    for _ in range(160):
+    last = first
+    for step in range(1, max_steps + 1):
         model.train_step(batch)
-    last = model.evaluate(batch)
-    assert last["frame_loss"] < 0.2 * first["frame_loss"], (first, last)
-    assert last["pixel_accuracy"] > last["baseline_copy_last/pixel_accuracy"], last
-    assert last["reward_accuracy"] == 1.0
+        if step % check_every:
+            continue
+        last = model.evaluate(batch)
+        if (last["frame_loss"] < 0.2 * first["frame_loss"]
+                and last["pixel_accuracy"] > last["baseline_copy_last/pixel_accuracy"]
+                and last["reward_accuracy"] == 1.0):
+            return step, last
+    return None, last
+
+
+def test_tiny_model_overfits_real_pong(pong_arrays):
+    """On one fixed batch of real frames the model gets past copying the last frame."""
+    step, last = overfit_until_it_beats_copy_last(pong_arrays, 1e-2, max_steps=800)
+    assert step is not None, last
+
+
+def test_overfit_criterion_fails_without_learning(pong_arrays):
+    """The same criterion with a zero learning rate (the weights never move) is not met:
+    copying the last frame is a baseline an untrained model does not beat."""
+    step, last = overfit_until_it_beats_copy_last(pong_arrays, 0.0, max_steps=20)
+    assert step is None, last
+    assert last["pixel_accuracy"] < last["baseline_copy_last/pixel_accuracy"], last
 
 
 class OracleModel:
