@@ -4,7 +4,8 @@ Every module defining sets is imported here, explicitly, so that `hparams.regist
 complete whenever this package is imported.
 """
 
-from hparams import env_sets, loop_sets, next_frame_sets, ppo_sets  # noqa: F401  (registers)
+from hparams import (  # noqa: F401  (registers)
+    env_sets, latent_sets, loop_sets, next_frame_sets, ppo_sets)
 from hparams.errors import UserError
 from hparams.hparams import HParams
 from hparams.registry import format_listing, get, list_sets, register, resolve, resolve_tree

@@ -180,3 +180,24 @@ def ppo_atari_cleanrl():
     hparams.gae_gamma = 0.99
     hparams.gae_lambda = 0.95
     return hparams
+
+
+@register
+def ppo_latent():
+    """PPO in a latent world model's imagination: an MLP on the latent, thousands of
+    imagined sub-envs, large minibatches (optimization_batch_size is per sub-env, so a
+    minibatch holds 4 steps of every sub-env) so each Adam step is one big matrix product
+    rather than many small calls."""
+    hparams = ppo_base()
+    hparams.policy_network = "mlp"
+    hparams.mlp_hidden_sizes = [256, 256]
+    hparams.num_agents = 1024
+    hparams.epoch_length = 16
+    hparams.epochs_num = 1000
+    hparams.optimization_epochs = 4
+    hparams.optimization_batch_size = 4
+    hparams.learning_rate = 3e-4
+    hparams.clipping_coef = 0.2
+    hparams.entropy_loss_coef = 0.01
+    hparams.save_every = 100
+    return hparams

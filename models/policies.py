@@ -156,3 +156,24 @@ def make_policy_network(hparams, observation_space, action_space):
             net = NatureCnn(int(action_space.n), compute_dtype=dtype)
     net(tf.zeros((1,) + tuple(observation_space.shape), observation_space.dtype))  # build
     return net
+
+
+class EncodedPolicy(tf.keras.Model):
+    """A latent policy with its encoder: raw uint8 frame stacks in, a PolicyOutput out.
+
+    PPO trains `policy` on latents in imagination; this is the same policy as the real
+    game sees it (the world model's encoder, then the policy), so an exported latent
+    policy takes the frames every other policy takes.
+
+    Args:
+        encoder: maps uint8 [B, stack, H, W, C] to latents (LatentDynamicsNetwork.encode).
+        policy: a network on those latents (an Mlp).
+    """
+
+    def __init__(self, encoder_network, policy):
+        super().__init__()
+        self.encoder_network = encoder_network
+        self.policy = policy
+
+    def call(self, observations, training=False):
+        return self.policy(self.encoder_network.encode(observations), training=training)

@@ -164,3 +164,26 @@ def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, se
         dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=repeat)
     return dataset.map(to_dict, num_parallel_calls=2).prefetch(2)
+
+
+def gather_sequences(arrays, starts, stack_size, steps):
+    """The sequences beginning at `starts` (from window_starts(..., stack_size + steps - 1)),
+    for multi-step latent models: frames [B, stack + steps, H, W, C]; actions, rewards
+    (clipped) and dones [B, steps], where step k is taken from the stack of frames
+    k .. k + stack - 1 (its action and reward are those of frame k + stack - 1) and
+    reaches frame k + stack (done where that frame ends its episode)."""
+    index = starts[:, None] + np.arange(stack_size + steps)
+    acted = index[:, stack_size - 1:-1]
+    return {
+        "frames": arrays["frame"][index],
+        "actions": arrays["action"][acted],
+        "rewards": arrays["reward"][acted],
+        "dones": arrays["done"][index[:, stack_size:]].astype(np.float32),
+    }
+
+
+def rewarded_sequence_starts(arrays, starts, stack_size, steps):
+    """Those of `starts` whose sequence (see gather_sequences) earns a nonzero reward."""
+    nonzero = np.concatenate([[0], np.cumsum(arrays["reward"] != 0)])
+    first, last = starts + stack_size - 1, starts + stack_size - 1 + steps
+    return starts[nonzero[last] - nonzero[first] > 0]

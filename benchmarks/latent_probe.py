@@ -1,0 +1,153 @@
+"""Screens the latent path in minutes: train a latent world model on a saved dataset,
+train PPO in imagination, score the policy on the real game.
+
+1. the latent model (a latent_dynamics set) trains on the dataset's train split for
+   --wm_seconds (or resumes from --wm_dir), printing losses and the dev split's
+   per-step imagination metrics beside copying the last frame;
+2. PPO (an MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
+   simulated steps/s with updates, the action mix and the imagined reward;
+3. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
+   0 and 1, beside random play.
+
+Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--dataset gym_pong_random]
+           [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
+           [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import hparams  # noqa: E402
+from models import policies, seeding  # noqa: E402
+from models.latent_world_model import LatentWorldModel  # noqa: E402
+from problems import atari, dataset_files, input_pipeline  # noqa: E402
+from rl import evaluation, ppo, rollout  # noqa: E402
+from rl.imagination_env import LatentImaginationEnv  # noqa: E402
+
+
+def sequence_sampler(arrays, hp, rng):
+    stack, steps = hp.video_num_input_frames, hp.unroll_steps
+    starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
+                                          stack + steps - 1)
+    rewarded = input_pipeline.rewarded_sequence_starts(arrays, starts, stack, steps)
+    print(f"sequences: {len(starts)}, with a reward: {len(rewarded)}", flush=True)
+
+    def sample(batch_size):
+        chosen = rng.choice(starts, batch_size)
+        if len(rewarded):
+            near = rng.random(batch_size) < hp.rewarded_sequence_fraction
+            chosen[near] = rng.choice(rewarded, int(near.sum()))
+        return {k: tf.constant(v) for k, v in
+                input_pipeline.gather_sequences(arrays, chosen, stack, steps).items()}
+    return sample
+
+
+def train_world_model(model, train, dev, hp, seconds, directory):
+    rng = np.random.default_rng(0)
+    sample, dev_sample = sequence_sampler(train, hp, rng), sequence_sampler(dev, hp, rng)
+    checkpoint = tf.train.CheckpointManager(model.checkpoint, directory, 1)
+    if checkpoint.latest_checkpoint:
+        model.checkpoint.restore(checkpoint.latest_checkpoint)
+        print(f"restored the world model at step {model.step}", flush=True)
+    began = last = time.time()
+    while time.time() - began < seconds:
+        losses = model.train_step(sample(hp.batch_size))
+        if time.time() - last > 30:
+            last = time.time()
+            print(f"wm step {model.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in
+                                                      losses.items()), flush=True)
+    if seconds > 0:
+        print(f"wm: {model.step} steps, {model.step / max(1e-9, time.time() - began):.2f} "
+              "steps/s this run", flush=True)
+        checkpoint.save()
+    metrics = model.evaluate(dev_sample(256))
+    for key in ("frame_error_per_step", "baseline_copy_last/frame_error_per_step",
+                "reward_accuracy_per_step", "baseline_no_reward/reward_accuracy_per_step"):
+        print(f"dev {key}: {np.round(metrics[key], 4).tolist()}", flush=True)
+    print(f"dev rewarded steps {metrics['rewarded_steps']:.0f}, predicted right "
+          f"{metrics['rewarded_steps_correct']:.0f}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data_dir")
+    parser.add_argument("--game", default="pong")
+    parser.add_argument("--dataset", default="")
+    parser.add_argument("--wm_set", default="latent_dynamics_cpu")
+    parser.add_argument("--wm_hparams", default="")
+    parser.add_argument("--wm_dir", default="")
+    parser.add_argument("--wm_seconds", type=float, default=600)
+    parser.add_argument("--ppo_set", default="ppo_latent")
+    parser.add_argument("--ppo_hparams", default="")
+    parser.add_argument("--ppo_seconds", type=float, default=300)
+    parser.add_argument("--envs", type=int, default=1024)
+    parser.add_argument("--rollout", type=int, default=16)
+    parser.add_argument("--reward_starts", type=float, default=0.25)
+    parser.add_argument("--eval_episodes", type=int, default=8)
+    args = parser.parse_args()
+
+    dataset = args.dataset or f"gym_{args.game}_random"
+    fmt = dataset_files.dataset_stats(args.data_dir, dataset)["frame_format"]
+    train, dev = (input_pipeline.load_split(args.data_dir, dataset, s) for s in ("train", "dev"))
+    print(f"data: {len(train['frame'])} train frames, {len(dev['frame'])} dev", flush=True)
+    seeding.seed_initialization(0)
+    wm_hp = hparams.resolve(args.wm_set, args.wm_hparams)
+    frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
+    model = LatentWorldModel(wm_hp, fmt["num_actions"], frame_shape)
+    wm_dir = args.wm_dir or os.path.join("/tmp", f"latent_probe_{args.game}")
+    train_world_model(model, train, dev, wm_hp, args.wm_seconds, wm_dir)
+
+    ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
+    ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
+    env = LatentImaginationEnv(model, train, args.envs, args.rollout, seed=0,
+                               reward_start_fraction=args.reward_starts)
+    network = policies.make_policy_network(ppo_hp, env.single_observation_space,
+                                           env.single_action_space)
+    learner = ppo.PPOLearner(network, ppo_hp)
+    collector = rollout.RolloutCollector(env, learner, seed=0)
+    began, iteration, steps = time.time(), 0, 0
+    planned = max(1, ppo_hp.epochs_num)
+    while time.time() - began < args.ppo_seconds and iteration < planned:
+        learner.reseed(iteration)
+        learner.set_progress(iteration / planned)
+        batch = collector.collect(args.rollout, ppo_hp)
+        metrics = learner.update(batch, np.random.default_rng(iteration))
+        iteration += 1
+        steps += len(batch["actions"])
+        episodes = collector.episodes.pop_finished()
+        if iteration % 20 == 1:
+            mix = np.bincount(batch["actions"], minlength=fmt["num_actions"]) / len(
+                batch["actions"])
+            imagined = np.mean([e[1] for e in episodes]) if episodes else float("nan")
+            print(f"ppo {iteration}: {steps} steps, {steps / (time.time() - began):.0f} "
+                  f"steps/s, imagined return per rollout {imagined:.3f}, entropy "
+                  f"{metrics['entropy']:.3f}, kl {metrics['approx_kl']:.4f}, actions "
+                  f"{np.round(mix, 2).tolist()}", flush=True)
+    print(f"ppo: {iteration} iterations, {steps} simulated steps in "
+          f"{time.time() - began:.0f}s, {steps / (time.time() - began):.0f} steps/s",
+          flush=True)
+
+    agent = policies.EncodedPolicy(model.network, network)
+    act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))
+    config = atari.AtariConfig(**{k: v for k, v in fmt.items()
+                                  if k in {f.name for f in dataclasses.fields(atari.AtariConfig)}})
+    results = evaluation.evaluate_settings(
+        lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
+        [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)
+    for temperature, result in zip((0.0, 1.0), results):
+        print(f"real {args.game}, temperature {temperature}: mean raw return "
+              f"{result['mean_raw_return']:.2f} over {result['episodes']} episodes "
+              f"{result['raw_returns']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Latent world-model sets (models/latent_dynamics.py).
+
+Sizes are chosen for imagination on a CPU: the latent is what the policy reads and what
+every simulated step transforms, so it stays small (256); the encoder and decoder, paid
+only when training the model and encoding real frames, can be larger.
+"""
+
+from hparams.hparams import HParams
+from hparams.registry import register
+
+
+@register
+def latent_dynamics_cpu():
+    """The latent model of rlmb_latent: 256-d latent, 3 encoder convolutions, 10-step
+    unrolls, batch 32."""
+    return HParams(
+        model="latent_dynamics",
+        video_num_input_frames=4,
+        encoder_filters=[32, 64, 64],
+        frame_feature_size=256,
+        latent_size=256,
+        transition_hidden_size=512,
+        num_reward_classes=3,
+        unroll_steps=10,
+        batch_size=32,
+        # Share of each batch drawn from sequences that earn a nonzero reward: where
+        # rewards are rare the reward head otherwise learns never to predict one.
+        rewarded_sequence_fraction=0.25,
+        reconstruction_loss_coef=100.0,
+        consistency_loss_coef=1.0,
+        reward_loss_coef=1.0,
+        done_loss_coef=0.1,
+        learning_rate=6e-4,
+        learning_rate_warmup_steps=200,
+        max_gradients_norm=10.0,
+    )
+
+
+@register
+def latent_dynamics_tiny():
+    """For tests: 32-d latent, 2 small convolutions, 3-step unrolls, batch 4."""
+    hparams = latent_dynamics_cpu()
+    hparams.encoder_filters = [8, 16]
+    hparams.frame_feature_size = 32
+    hparams.latent_size = 32
+    hparams.transition_hidden_size = 64
+    hparams.unroll_steps = 3
+    hparams.batch_size = 4
+    hparams.learning_rate_warmup_steps = 10
+    return hparams

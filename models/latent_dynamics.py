@@ -1,0 +1,153 @@
+"""A latent world model: imagination cheap enough for a CPU.
+
+A pixel world model pays for a whole frame at every simulated step, and a pixel policy
+pays for a CNN at every step and every update. Here real frames are encoded once; the
+policy and the dynamics then work on a small latent vector, so one simulated step costs
+a few small matrix products for thousands of sub-envs at once.
+
+The parts:
+- a frame encoder (per frame: stride-2 convolutions, then a dense layer) and a stack
+  layer that turns the features of the `stack` newest frames into the latent `h`
+  (dense, layer norm, tanh: bounded, so long imagined rollouts cannot blow up);
+- a transition `h' = tanh(layer_norm(h + mlp([h, action])))`: feed-forward, since the
+  latent of a 4-frame stack already holds velocities, and residual, since most of a
+  frame carries over to the next;
+- a reward head on (h, action), 3 classes for the clipped rewards -1, 0, 1, and an
+  episode-end head on h';
+- a decoder from h to the newest frame of its stack: the training signal that keeps the
+  latent about the game, and the frames of the debug videos.
+
+Training unrolls `unroll_steps` transitions from the latent of a real stack, with losses
+at every step: reward and episode end, the decoded frame against the real one, and the
+imagined latent against the encoding of the real stack it stands for (stop-gradient on
+the encoding, as in self-predictive methods). So the model is trained the way it is
+used: many steps from one real start, never re-encoding in between.
+
+Batches are sequences (problems.input_pipeline.sequence_batch): frames [B, stack + K, H,
+W, C] uint8, actions [B, K], rewards [B, K] in {-1, 0, 1} and dones [B, K], where step k
+goes from the stack of frames k .. k + stack - 1 with actions[:, k] (the action taken in
+frame k + stack - 1), earns rewards[:, k], and reaches frame k + stack, which ends its
+episode where dones[:, k] is 1.
+"""
+
+import tensorflow as tf
+
+from models.tracking import track_layers
+
+CELL = 4  # the encoder folds frames into CELL x CELL cells of pixels
+
+
+class LatentDynamicsNetwork(tf.keras.Model):
+    """Encoder, transition, heads and decoder; see the module docstring.
+
+    Args:
+        hparams: a latent_dynamics set (hparams/latent_sets.py).
+        num_actions: the game's action count.
+        frame_shape: (height, width, channels) of one frame.
+    """
+
+    def __init__(self, hparams, num_actions, frame_shape):
+        super().__init__()
+        self.num_actions = num_actions
+        self.frame_shape = tuple(frame_shape)
+        self.stack_size = hparams.video_num_input_frames
+        self.latent_size = hparams.latent_size
+        relu, elu = tf.nn.relu, tf.nn.elu
+        # The frame is folded into 4x4 cells first (space_to_depth) and the decoder
+        # unfolds its last layer the same way: convolutions at full resolution with few
+        # channels are what a CPU runs worst (the stride-2 and transposed-convolution
+        # forms of the same encoder and decoder trained 2-3x slower).
+        filters = hparams.encoder_filters
+        self.convs = track_layers(self, "encoder_conv", [
+            tf.keras.layers.Conv2D(filters[0], 3, padding="same", activation=relu)] + [
+            tf.keras.layers.Conv2D(f, 4, 2, padding="same", activation=relu)
+            for f in filters[1:]])
+        self.frame_dense = tf.keras.layers.Dense(hparams.frame_feature_size, activation=relu)
+        self.stack_dense = tf.keras.layers.Dense(hparams.latent_size)
+        self.stack_norm = tf.keras.layers.LayerNormalization()
+        hidden = hparams.transition_hidden_size
+        self.transition = track_layers(self, "transition", [
+            tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
+            + [tf.keras.layers.Dense(hparams.latent_size)])
+        self.transition_norm = tf.keras.layers.LayerNormalization()
+        self.reward_head = track_layers(self, "reward_head", [
+            tf.keras.layers.Dense(hidden, activation=elu),
+            tf.keras.layers.Dense(hparams.num_reward_classes)])
+        self.done_head = track_layers(self, "done_head", [
+            tf.keras.layers.Dense(hidden, activation=elu), tf.keras.layers.Dense(1)])
+        # The decoder mirrors the encoder: from its smallest grid back up by sub-pixel
+        # steps (a convolution to 4x the channels, then depth_to_space), the last one
+        # unfolding 4x4 cells, then cropped to the frame.
+        height, width, channels = self.frame_shape
+        self.padded = (-(-height // CELL) * CELL, -(-width // CELL) * CELL)
+        height, width = self.padded[0] // CELL, self.padded[1] // CELL
+        for _ in filters[1:]:
+            height, width = -(-height // 2), -(-width // 2)
+        self.grid = (height, width, filters[-1])
+        self.decoder_dense = tf.keras.layers.Dense(height * width * filters[-1],
+                                                   activation=relu)
+        self.deconvs = track_layers(self, "decoder_conv", [
+            tf.keras.layers.Conv2D(4 * f, 3, padding="same", activation=relu)
+            for f in reversed(filters[:-1])])
+        self.decoder_out = tf.keras.layers.Conv2D(CELL * CELL * channels, 3, padding="same")
+
+    # ----- encoding -----
+
+    def encode_frames(self, frames):
+        """uint8 [N, H, W, C] -> features [N, frame_feature_size]."""
+        x = tf.cast(frames, tf.float32) / 255.0
+        height, width, _ = self.frame_shape
+        x = tf.pad(x, [[0, 0], [0, self.padded[0] - height], [0, self.padded[1] - width],
+                       [0, 0]])
+        x = tf.nn.space_to_depth(x, CELL)
+        for conv in self.convs:
+            x = conv(x)
+        return self.frame_dense(tf.reshape(x, [tf.shape(x)[0], -1]))
+
+    def stack_latent(self, features):
+        """Features of `stack` consecutive frames [B, stack, F] -> latent [B, latent_size]."""
+        flat = tf.reshape(features, [tf.shape(features)[0], -1])
+        return tf.tanh(self.stack_norm(self.stack_dense(flat)))
+
+    def encode(self, observations):
+        """uint8 frame stacks [B, stack, H, W, C] -> latents [B, latent_size]."""
+        shape = tf.shape(observations)
+        frames = tf.reshape(observations, tf.concat([[-1], shape[2:]], 0))
+        features = self.encode_frames(frames)
+        return self.stack_latent(tf.reshape(features, [shape[0], self.stack_size, -1]))
+
+    # ----- dynamics -----
+
+    def step(self, latent, actions):
+        """One imagined step: (next latent, reward logits [B, 3], done logit [B])."""
+        x = tf.concat([latent, tf.one_hot(actions, self.num_actions)], -1)
+        reward_logits = x
+        for layer in self.reward_head:
+            reward_logits = layer(reward_logits)
+        delta = x
+        for layer in self.transition:
+            delta = layer(delta)
+        next_latent = tf.tanh(self.transition_norm(latent + delta))
+        done = next_latent
+        for layer in self.done_head:
+            done = layer(done)
+        return next_latent, reward_logits, tf.squeeze(done, -1)
+
+    # ----- decoding -----
+
+    def decode(self, latent):
+        """Latents [B, latent_size] -> the newest frame of their stack, float [B, H, W, C]
+        on the 0..1 scale (not clipped: the loss is a plain squared error)."""
+        x = tf.reshape(self.decoder_dense(latent), [-1, *self.grid])
+        for conv in self.deconvs:
+            x = tf.nn.depth_to_space(conv(x), 2)
+        x = tf.nn.depth_to_space(self.decoder_out(x), CELL)
+        height, width, _ = self.frame_shape
+        return x[:, :height, :width]
+
+    def call(self, observations, actions, training=False):
+        """One step from real stacks, for building: (next latent, reward logits, done
+        logit, decoded newest frame)."""
+        latent = self.encode(observations)
+        next_latent, reward_logits, done_logit = self.step(latent, actions)
+        return next_latent, reward_logits, done_logit, self.decode(latent)

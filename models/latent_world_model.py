@@ -1,0 +1,171 @@
+"""LatentWorldModel: training, evaluation and imagination for LatentDynamicsNetwork.
+
+The counterpart of models.world_model.WorldModel for the latent model: `train_step`,
+`evaluate` and `checkpoint` take sequence batches (problems.input_pipeline.
+gather_sequences) instead of single-step windows; `encode` and `imagine` are what the
+imagination env and the exported policy use.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from models.latent_dynamics import LatentDynamicsNetwork
+from models.world_model import WarmupSchedule
+
+
+def reward_classes(rewards):
+    return tf.cast(rewards, tf.int32) + 1
+
+
+class LatentWorldModel:
+    """See the module docstring.
+
+    Args:
+        hparams: a latent_dynamics set.
+        num_actions: the game's action count.
+        frame_shape: (height, width, channels) of one frame.
+    """
+
+    def __init__(self, hparams, num_actions, frame_shape):
+        self.hparams = hparams
+        self.num_actions = num_actions
+        self.frame_shape = tuple(frame_shape)
+        self.stack_size = hparams.video_num_input_frames
+        self.network = LatentDynamicsNetwork(hparams, num_actions, frame_shape)
+        schedule = WarmupSchedule(hparams.learning_rate, hparams.learning_rate_warmup_steps)
+        self.optimizer = tf.keras.optimizers.Adam(schedule, epsilon=1e-6)
+        self.network(tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8),
+                     tf.zeros((1,), tf.int32))
+        self.optimizer.build(self.network.trainable_variables)
+        self.checkpoint = tf.train.Checkpoint(network=self.network, optimizer=self.optimizer)
+        self._train = tf.function(self._train_impl)
+        self._evaluate = tf.function(self._evaluate_impl)
+        self._encode = tf.function(self.network.encode, reduce_retracing=True)
+        self._imagine = tf.function(self._imagine_impl, reduce_retracing=True)
+
+    @property
+    def step(self):
+        return int(self.optimizer.iterations.numpy())
+
+    # ----- training -----
+
+    def _unroll(self, batch):
+        """Latents imagined from the first real stack, and the encodings of the real
+        stacks they stand for: ([B, K + 1, D] imagined, [B, K + 1, D] real), with the
+        reward and done logits of each step."""
+        net, stack = self.network, self.stack_size
+        frames = batch["frames"]
+        shape = tf.shape(frames)
+        steps = batch["actions"].shape[1]
+        features = net.encode_frames(tf.reshape(frames, tf.concat([[-1], shape[2:]], 0)))
+        features = tf.reshape(features, [shape[0], shape[1], -1])
+        real = tf.stack([net.stack_latent(features[:, j:j + stack])
+                         for j in range(steps + 1)], 1)
+        latent = real[:, 0]
+        imagined, reward_logits, done_logits = [latent], [], []
+        for k in range(steps):
+            latent, rewards, done = net.step(latent, batch["actions"][:, k])
+            imagined.append(latent)
+            reward_logits.append(rewards)
+            done_logits.append(done)
+        return (tf.stack(imagined, 1), real, tf.stack(reward_logits, 1),
+                tf.stack(done_logits, 1))
+
+    def _losses(self, batch):
+        hp, stack = self.hparams, self.stack_size
+        imagined, real, reward_logits, done_logits = self._unroll(batch)
+        steps = batch["actions"].shape[1]
+        batch_size = tf.shape(imagined)[0]
+        decoded = self.network.decode(tf.reshape(imagined, [-1, hp.latent_size]))
+        decoded = tf.reshape(decoded, tf.concat([[batch_size, steps + 1],
+                                                 tf.constant(self.frame_shape)], 0))
+        targets = tf.cast(batch["frames"][:, stack - 1:], tf.float32) / 255.0
+        losses = {
+            "reconstruction_loss": tf.reduce_mean(tf.square(decoded - targets)),
+            "consistency_loss": tf.reduce_mean(
+                tf.square(imagined[:, 1:] - tf.stop_gradient(real[:, 1:]))),
+            "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=reward_classes(batch["rewards"]), logits=reward_logits)),
+            "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=batch["dones"], logits=done_logits)),
+        }
+        losses["loss"] = (hp.reconstruction_loss_coef * losses["reconstruction_loss"]
+                          + hp.consistency_loss_coef * losses["consistency_loss"]
+                          + hp.reward_loss_coef * losses["reward_loss"]
+                          + hp.done_loss_coef * losses["done_loss"])
+        return losses, decoded, reward_logits
+
+    def _train_impl(self, batch):
+        with tf.GradientTape() as tape:
+            losses, _, _ = self._losses(batch)
+        variables = self.network.trainable_variables
+        gradients = tape.gradient(losses["loss"], variables)
+        gradients, norm = tf.clip_by_global_norm(gradients, self.hparams.max_gradients_norm)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        losses["grad_norm"] = norm
+        return losses
+
+    def train_step(self, batch):
+        """One optimizer step on a sequence batch; returns its losses as floats."""
+        return {k: float(v) for k, v in self._train(batch).items()}
+
+    def _evaluate_impl(self, batch):
+        losses, decoded, reward_logits = self._losses(batch)
+        stack = self.stack_size
+        frames = tf.cast(batch["frames"], tf.float32) / 255.0
+        # Frame error of the decoded imagination against the real frames, and of the
+        # baseline that copies the last real input frame for every step.
+        error = tf.reduce_mean(tf.abs(decoded[:, 1:] - frames[:, stack:]), axis=[0, 2, 3, 4])
+        copy_last = tf.reduce_mean(tf.abs(frames[:, stack - 1:stack] - frames[:, stack:]),
+                                   axis=[0, 2, 3, 4])
+        predicted = tf.argmax(reward_logits, -1, output_type=tf.int32)
+        correct = tf.cast(predicted == reward_classes(batch["rewards"]), tf.float32)
+        real = reward_classes(batch["rewards"])
+        nonzero = tf.cast(real != 1, tf.float32)
+        losses.update({
+            "frame_error_per_step": error,
+            "baseline_copy_last/frame_error_per_step": copy_last,
+            "reward_accuracy_per_step": tf.reduce_mean(correct, 0),
+            "baseline_no_reward/reward_accuracy_per_step": tf.reduce_mean(1.0 - nonzero, 0),
+            "rewarded_steps": tf.reduce_sum(nonzero),
+            "rewarded_steps_correct": tf.reduce_sum(correct * nonzero),
+        })
+        return losses
+
+    def evaluate(self, batch):
+        """Losses and per-step metrics of the unrolled imagination on a sequence batch:
+        mean absolute frame error per step beside copying the last frame, reward accuracy
+        per step beside always predicting 0, and how many of the nonzero rewards were
+        predicted. Scalars as floats, per-step values as lists."""
+        out = {}
+        for key, value in self._evaluate(batch).items():
+            value = value.numpy()
+            out[key] = value.tolist() if value.ndim else float(value)
+        return out
+
+    # ----- imagination -----
+
+    def encode(self, observations, batch_size=1024):
+        """Latents (numpy float32 [N, D]) of uint8 frame stacks [N, stack, H, W, C]."""
+        out = [self._encode(tf.convert_to_tensor(observations[i:i + batch_size])).numpy()
+               for i in range(0, len(observations), batch_size)]
+        if not out:
+            return np.zeros((0, self.hparams.latent_size), np.float32)
+        return np.concatenate(out)
+
+    def _imagine_impl(self, latent, actions, mean_reward):
+        next_latent, reward_logits, done_logit = self.network.step(latent, actions)
+        probs = tf.nn.softmax(reward_logits)
+        expected = probs[:, 2] - probs[:, 0]
+        likeliest = tf.cast(tf.argmax(reward_logits, -1, output_type=tf.int32) - 1, tf.float32)
+        reward = tf.where(mean_reward, expected, likeliest)
+        return next_latent, reward, done_logit > 0.0
+
+    def imagine(self, latent, actions, mean_reward=False):
+        """One batched imagined step from latents: (next latents, rewards, episode ends),
+        numpy. Rewards are the likeliest class, or with `mean_reward` the expected clipped
+        reward P(+1) - P(-1)."""
+        out = self._imagine(tf.convert_to_tensor(latent, tf.float32),
+                            tf.convert_to_tensor(actions, tf.int32),
+                            tf.constant(bool(mean_reward)))
+        return tuple(o.numpy() for o in out)
