@@ -73,8 +73,11 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.reward_head = track_layers(self, "reward_head", [
             tf.keras.layers.Dense(hidden, activation=elu),
             tf.keras.layers.Dense(hparams.num_reward_classes)])
+        # Episode ends are rare: start the head near "never" (P = 0.7%), or an untrained
+        # model would end half its imagined rollouts at every step.
         self.done_head = track_layers(self, "done_head", [
-            tf.keras.layers.Dense(hidden, activation=elu), tf.keras.layers.Dense(1)])
+            tf.keras.layers.Dense(hidden, activation=elu),
+            tf.keras.layers.Dense(1, bias_initializer=tf.keras.initializers.Constant(-5.0))])
         # The decoder mirrors the encoder: from its smallest grid back up by sub-pixel
         # steps (a convolution to 4x the channels, then depth_to_space), the last one
         # unfolding 4x4 cells, then cropped to the frame.
@@ -145,9 +148,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
         height, width, _ = self.frame_shape
         return x[:, :height, :width]
 
-    def call(self, observations, actions, training=False):
-        """One step from real stacks, for building: (next latent, reward logits, done
-        logit, decoded newest frame)."""
-        latent = self.encode(observations)
-        next_latent, reward_logits, done_logit = self.step(latent, actions)
-        return next_latent, reward_logits, done_logit, self.decode(latent)
+    def call(self, observations, training=False):
+        """The latents of uint8 frame stacks (see `encode`); the one input is what a
+        saved policy that contains this network serves."""
+        return self.encode(observations)

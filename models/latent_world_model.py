@@ -34,8 +34,9 @@ class LatentWorldModel:
         self.network = LatentDynamicsNetwork(hparams, num_actions, frame_shape)
         schedule = WarmupSchedule(hparams.learning_rate, hparams.learning_rate_warmup_steps)
         self.optimizer = tf.keras.optimizers.Adam(schedule, epsilon=1e-6)
-        self.network(tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8),
-                     tf.zeros((1,), tf.int32))
+        latent = self.network(tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8))
+        self.network.step(latent, tf.zeros((1,), tf.int32))  # builds every layer
+        self.network.decode(latent)
         self.optimizer.build(self.network.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(network=self.network, optimizer=self.optimizer)
         self._train = tf.function(self._train_impl)
@@ -113,10 +114,12 @@ class LatentWorldModel:
         losses, decoded, reward_logits = self._losses(batch)
         stack = self.stack_size
         frames = tf.cast(batch["frames"], tf.float32) / 255.0
-        # Frame error of the decoded imagination against the real frames, and of the
-        # baseline that copies the last real input frame for every step.
-        error = tf.reduce_mean(tf.abs(decoded[:, 1:] - frames[:, stack:]), axis=[0, 2, 3, 4])
-        copy_last = tf.reduce_mean(tf.abs(frames[:, stack - 1:stack] - frames[:, stack:]),
+        # Squared frame error (the decoder's objective; PSNR is its log) of the decoded
+        # imagination against the real frames, and of the baseline that copies the last
+        # real input frame for every step.
+        error = tf.reduce_mean(tf.square(decoded[:, 1:] - frames[:, stack:]),
+                               axis=[0, 2, 3, 4])
+        copy_last = tf.reduce_mean(tf.square(frames[:, stack - 1:stack] - frames[:, stack:]),
                                    axis=[0, 2, 3, 4])
         predicted = tf.argmax(reward_logits, -1, output_type=tf.int32)
         correct = tf.cast(predicted == reward_classes(batch["rewards"]), tf.float32)
@@ -134,7 +137,7 @@ class LatentWorldModel:
 
     def evaluate(self, batch):
         """Losses and per-step metrics of the unrolled imagination on a sequence batch:
-        mean absolute frame error per step beside copying the last frame, reward accuracy
+        mean squared frame error (0..1 scale) per step beside copying the last frame, reward accuracy
         per step beside always predicting 0, and how many of the nonzero rewards were
         predicted. Scalars as floats, per-step values as lists."""
         out = {}
