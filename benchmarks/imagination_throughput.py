@@ -1,0 +1,105 @@
+"""Simulated steps/s for PPO in a learned model: rlmb_cpu's pixel simulator with its CNN
+policy against the latent imagination (latent_dynamics_cpu, with ppo_latent's MLP
+policy, sub-envs and rollout length) in one process.
+
+For each: (a) acting and stepping the model only, (b) whole PPO iterations at the set's
+own settings (collection, GAE, updates). Each measurement runs for --seconds after one
+untimed warm-up iteration (tracing). Models are untrained: their cost does not depend on
+their weights. Start frames are a few thousand steps of random Pong in the sets' frame
+format (52x40 gray), collected here.
+
+The pixel set runs in float32 unless --pixel_dtype says otherwise: on CPUs without
+bfloat16 instructions (AVX2-only) float32 is its fastest.
+
+The last line is one JSON object: pixel_steps_per_s and latent_steps_per_s (both with
+updates), ratio, and the act-only figures.
+
+Usage: python benchmarks/imagination_throughput.py [--seconds 60] [--pixel_dtype float32]
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import gymnasium as gym
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import hparams  # noqa: E402
+from models import policies  # noqa: E402
+from models.latent_world_model import LatentWorldModel  # noqa: E402
+from models.world_model import WorldModel  # noqa: E402
+from problems import input_pipeline  # noqa: E402
+from rl import datagen, model_based, ppo, rollout  # noqa: E402
+from rl.imagination_env import LatentImaginationEnv  # noqa: E402
+from rl.simulated_env import SimulatedBatchEnv  # noqa: E402
+
+
+def measure(env, ppo_hp, seconds, with_updates):
+    network = policies.make_policy_network(ppo_hp, env.single_observation_space,
+                                           env.single_action_space)
+    learner = ppo.PPOLearner(network, ppo_hp)
+    collector = rollout.RolloutCollector(env, learner, seed=0)
+    rng = np.random.default_rng(0)
+
+    def iteration():
+        batch = collector.collect(ppo_hp.epoch_length, ppo_hp)
+        if with_updates:
+            learner.update(batch, rng)
+        return len(batch["actions"])
+
+    iteration()  # warm-up: traces the tf.functions
+    steps, began = 0, time.time()
+    while time.time() - began < seconds:
+        steps += iteration()
+    return steps / (time.time() - began)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--pixel_dtype", default="float32")
+    parser.add_argument("--real_steps", type=int, default=4000)
+    args = parser.parse_args()
+
+    pixel_loop = hparams.resolve("rlmb_cpu", f"generative_model_compute_dtype={args.pixel_dtype}")
+    data_dir = tempfile.mkdtemp(prefix="imagination_throughput_")
+    datagen.generate(data_dir, "pong", args.real_steps, pixel_loop, seed=0, num_envs=8)
+    arrays = input_pipeline.load_split(data_dir, "gym_pong_random", "train")
+    frame_shape = arrays["frame"].shape[1:]
+    num_actions = 6
+    results = {}
+
+    wm = WorldModel(model_based.world_model_hparams(pixel_loop), num_actions, frame_shape,
+                    pixel_loop.generative_model)
+    pixel_ppo = model_based.ppo_hparams(pixel_loop)
+    pixel_env = SimulatedBatchEnv(wm, arrays, pixel_loop.simulated_batch_size,
+                                  pixel_loop.simulated_rollout_length, num_actions,
+                                  pixel_loop.frame_stack_size)
+    for updates in (False, True):
+        key = f"pixel_{'steps' if updates else 'act_only_steps'}_per_s"
+        results[key] = measure(pixel_env, pixel_ppo, args.seconds, updates)
+        print(f"{key}: {results[key]:.0f} ({pixel_loop.simulated_batch_size} envs, "
+              f"{pixel_ppo.policy_network} policy)", flush=True)
+
+    latent = LatentWorldModel(hparams.get("latent_dynamics_cpu"), num_actions, frame_shape)
+    latent_ppo = hparams.get("ppo_latent")
+    latent_env = LatentImaginationEnv(latent, arrays, latent_ppo.num_agents,
+                                      latent_ppo.epoch_length)
+    for updates in (False, True):
+        key = f"latent_{'steps' if updates else 'act_only_steps'}_per_s"
+        results[key] = measure(latent_env, latent_ppo, args.seconds, updates)
+        print(f"{key}: {results[key]:.0f} ({latent_ppo.num_agents} envs, "
+              f"mlp {latent_ppo.mlp_hidden_sizes})", flush=True)
+    results["ratio"] = results["latent_steps_per_s"] / results["pixel_steps_per_s"]
+    results = {k: round(v, 2) for k, v in results.items()}
+    print(json.dumps(results), flush=True)
+
+
+if __name__ == "__main__":
+    gym.logger.min_level = 40
+    main()
