@@ -9,7 +9,12 @@ train PPO in imagination, score the policy on the real game.
 3. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
    0 and 1, beside random play.
 
-Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--dataset gym_pong_random]
+With --collect_steps N and no dataset in DATA_DIR yet, first collects N real steps of
+random play in rlmb_cpu's frame format (52x40 gray), each action held 16 steps on average
+as in rlmb_cpu's first collection.
+
+Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 50000]
+           [--dataset gym_pong_random]
            [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
            [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
 """
@@ -30,7 +35,7 @@ import hparams  # noqa: E402
 from models import policies, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
-from rl import evaluation, ppo, rollout  # noqa: E402
+from rl import datagen, evaluation, ppo, rollout  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 
 
@@ -93,9 +98,13 @@ def main():
     parser.add_argument("--rollout", type=int, default=16)
     parser.add_argument("--reward_starts", type=float, default=0.25)
     parser.add_argument("--eval_episodes", type=int, default=8)
+    parser.add_argument("--collect_steps", type=int, default=0)
     args = parser.parse_args()
 
     dataset = args.dataset or f"gym_{args.game}_random"
+    if args.collect_steps and not dataset_files.list_epochs(args.data_dir, dataset):
+        datagen.generate(args.data_dir, args.game, args.collect_steps, hparams.get("rlmb_cpu"),
+                         seed=0, num_envs=8, random_mean_hold=16)
     fmt = dataset_files.dataset_stats(args.data_dir, dataset)["frame_format"]
     train, dev = (input_pipeline.load_split(args.data_dir, dataset, s) for s in ("train", "dev"))
     print(f"data: {len(train['frame'])} train frames, {len(dev['frame'])} dev", flush=True)

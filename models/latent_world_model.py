@@ -34,9 +34,13 @@ class LatentWorldModel:
         self.network = LatentDynamicsNetwork(hparams, num_actions, frame_shape)
         schedule = WarmupSchedule(hparams.learning_rate, hparams.learning_rate_warmup_steps)
         self.optimizer = tf.keras.optimizers.Adam(schedule, epsilon=1e-6)
-        latent = self.network(tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8))
-        self.network.step(latent, tf.zeros((1,), tf.int32))  # builds every layer
+        # Every layer is built before the network's first __call__, which Keras would
+        # otherwise warn about (the call uses only the encoder).
+        frames = tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8)
+        latent = self.network.encode(frames)
+        self.network.step(latent, tf.zeros((1,), tf.int32))
         self.network.decode(latent)
+        self.network(frames)
         self.optimizer.build(self.network.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(network=self.network, optimizer=self.optimizer)
         self._train = tf.function(self._train_impl)
