@@ -11,8 +11,11 @@ format (52x40 gray), collected here.
 The pixel set runs in float32 unless --pixel_dtype says otherwise: on CPUs without
 bfloat16 instructions (AVX2-only) float32 is its fastest.
 
+Then the latent model's own training speed (steps/s at its set's batch and unroll), on
+sequences of the same frames.
+
 The last line is one JSON object: pixel_steps_per_s and latent_steps_per_s (both with
-updates), ratio, and the act-only figures.
+updates), ratio, the act-only figures and latent_model_train_steps_per_s.
 
 Usage: python benchmarks/imagination_throughput.py [--seconds 60] [--pixel_dtype float32]
 """
@@ -20,6 +23,7 @@ Usage: python benchmarks/imagination_throughput.py [--seconds 60] [--pixel_dtype
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -59,6 +63,27 @@ def measure(env, ppo_hp, seconds, with_updates):
     return steps / (time.time() - began)
 
 
+def train_rate(model, arrays, seconds):
+    """The latent model's training steps/s on random sequences of `arrays`."""
+    hp = model.hparams
+    batch = input_pipeline.sequence_sampler(arrays, model.stack_size, hp.unroll_steps,
+                                            hp.batch_size)
+    model.train_step(batch())  # warm-up: traces the step
+    steps, began = 0, time.time()
+    while time.time() - began < seconds:
+        model.train_step(batch())
+        steps += 1
+    return steps / (time.time() - began)
+
+
+def record(results, name, env, ppo_hp, seconds, policy):
+    """Measures `env` acting only and with updates into results[name_*_per_s]."""
+    for updates in (False, True):
+        key = f"{name}_{'steps' if updates else 'act_only_steps'}_per_s"
+        results[key] = measure(env, ppo_hp, seconds, updates)
+        print(f"{key}: {results[key]:.0f} ({env.num_envs} envs, {policy})", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -80,22 +105,21 @@ def main():
     pixel_env = SimulatedBatchEnv(wm, arrays, pixel_loop.simulated_batch_size,
                                   pixel_loop.simulated_rollout_length, num_actions,
                                   pixel_loop.frame_stack_size)
-    for updates in (False, True):
-        key = f"pixel_{'steps' if updates else 'act_only_steps'}_per_s"
-        results[key] = measure(pixel_env, pixel_ppo, args.seconds, updates)
-        print(f"{key}: {results[key]:.0f} ({pixel_loop.simulated_batch_size} envs, "
-              f"{pixel_ppo.policy_network} policy)", flush=True)
+    record(results, "pixel", pixel_env, pixel_ppo, args.seconds,
+           f"{pixel_ppo.policy_network} policy")
 
     latent = LatentWorldModel(hparams.get("latent_dynamics_cpu"), num_actions, frame_shape)
     latent_ppo = hparams.get("ppo_latent")
     latent_env = LatentImaginationEnv(latent, arrays, latent_ppo.num_agents,
                                       latent_ppo.epoch_length)
-    for updates in (False, True):
-        key = f"latent_{'steps' if updates else 'act_only_steps'}_per_s"
-        results[key] = measure(latent_env, latent_ppo, args.seconds, updates)
-        print(f"{key}: {results[key]:.0f} ({latent_ppo.num_agents} envs, "
-              f"mlp {latent_ppo.mlp_hidden_sizes})", flush=True)
+    record(results, "latent", latent_env, latent_ppo, args.seconds,
+           f"mlp {latent_ppo.mlp_hidden_sizes}")
     results["ratio"] = results["latent_steps_per_s"] / results["pixel_steps_per_s"]
+    results["latent_model_train_steps_per_s"] = train_rate(latent, arrays, args.seconds)
+    print(f"latent model training: {results['latent_model_train_steps_per_s']:.2f} steps/s "
+          f"(batch {latent.hparams.batch_size}, {latent.hparams.unroll_steps}-step unrolls)",
+          flush=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
     results = {k: round(v, 2) for k, v in results.items()}
     print(json.dumps(results), flush=True)
 

@@ -7,7 +7,8 @@ train PPO in imagination, score the policy on the real game.
 2. PPO (an MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
    simulated steps/s with updates, the action mix and the imagined reward;
 3. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
-   0 and 1, beside random play.
+   0 and 1, printed beside the best constant action (each action measured here for as
+   many episodes), random play, model-free PPO at 100K and SimPLe (published).
 
 With --collect_steps N and no dataset in DATA_DIR yet, first collects N real steps of
 random play in rlmb_cpu's frame format (52x40 gray), each action held 16 steps on average
@@ -35,37 +36,29 @@ import hparams  # noqa: E402
 from models import policies, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
-from rl import datagen, evaluation, ppo, rollout  # noqa: E402
+from rl import anchors, datagen, evaluation, ppo, rollout  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 
 
-def sequence_sampler(arrays, hp, rng):
-    stack, steps = hp.video_num_input_frames, hp.unroll_steps
-    starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
-                                          stack + steps - 1)
-    rewarded = input_pipeline.rewarded_sequence_starts(arrays, starts, stack, steps)
-    print(f"sequences: {len(starts)}, with a reward: {len(rewarded)}", flush=True)
-
-    def sample(batch_size):
-        chosen = rng.choice(starts, batch_size)
-        if len(rewarded):
-            near = rng.random(batch_size) < hp.rewarded_sequence_fraction
-            chosen[near] = rng.choice(rewarded, int(near.sum()))
-        return {k: tf.constant(v) for k, v in
-                input_pipeline.gather_sequences(arrays, chosen, stack, steps).items()}
+def sequence_sampler(arrays, hp, batch_size, seed):
+    sample = input_pipeline.sequence_sampler(arrays, hp.video_num_input_frames,
+                                             hp.unroll_steps, batch_size,
+                                             hp.rewarded_sequence_fraction, seed)
+    print(f"sequences: {sample.num_sequences}, with a reward: {sample.num_rewarded}",
+          flush=True)
     return sample
 
 
 def train_world_model(model, train, dev, hp, seconds, directory):
-    rng = np.random.default_rng(0)
-    sample, dev_sample = sequence_sampler(train, hp, rng), sequence_sampler(dev, hp, rng)
+    sample = sequence_sampler(train, hp, hp.batch_size, seed=0)
+    dev_sample = sequence_sampler(dev, hp, 256, seed=1)
     checkpoint = tf.train.CheckpointManager(model.checkpoint, directory, 1)
     if checkpoint.latest_checkpoint:
         model.checkpoint.restore(checkpoint.latest_checkpoint)
         print(f"restored the world model at step {model.step}", flush=True)
     began = last = time.time()
     while time.time() - began < seconds:
-        losses = model.train_step(sample(hp.batch_size))
+        losses = model.train_step(sample())
         if time.time() - last > 30:
             last = time.time()
             print(f"wm step {model.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in
@@ -74,7 +67,7 @@ def train_world_model(model, train, dev, hp, seconds, directory):
         print(f"wm: {model.step} steps, {model.step / max(1e-9, time.time() - began):.2f} "
               "steps/s this run", flush=True)
         checkpoint.save()
-    metrics = model.evaluate(dev_sample(256))
+    metrics = model.evaluate(dev_sample())
     for key in ("frame_error_per_step", "baseline_copy_last/frame_error_per_step",
                 "reward_accuracy_per_step", "baseline_no_reward/reward_accuracy_per_step"):
         print(f"dev {key}: {np.round(metrics[key], 4).tolist()}", flush=True)
@@ -152,10 +145,19 @@ def main():
     results = evaluation.evaluate_settings(
         lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
         [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)
+    constant = {a: evaluation.evaluate(lambda obs, a=a: np.full(len(obs), a), config,
+                                       args.eval_episodes, num_envs=8, seed=1,
+                                       label=f"constant action {a}")["mean_raw_return"]
+                for a in range(fmt["num_actions"])}
+    best = max(constant, key=constant.get)
+    random_score, simple_score = anchors.SCORES_100K.get(args.game, (None, None))
+    context = (f"best constant action {constant[best]:.2f} (action {best}, measured here), "
+               f"random {random_score}, model-free PPO at 100K "
+               f"{anchors.PPO_100K.get(args.game)}, SimPLe {simple_score}")
     for temperature, result in zip((0.0, 1.0), results):
         print(f"real {args.game}, temperature {temperature}: mean raw return "
               f"{result['mean_raw_return']:.2f} over {result['episodes']} episodes "
-              f"{result['raw_returns']}", flush=True)
+              f"{result['raw_returns']}; {context}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,13 @@ def reward_classes(rewards):
     return tf.cast(rewards, tf.int32) + 1
 
 
+def _batched(fn, inputs, batch_size, width):
+    """`fn` over `inputs` in batches of `batch_size`, as one numpy array [N, width]."""
+    out = [fn(tf.convert_to_tensor(inputs[i:i + batch_size])).numpy()
+           for i in range(0, len(inputs), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, width), np.float32)
+
+
 class LatentWorldModel:
     """See the module docstring.
 
@@ -46,6 +53,8 @@ class LatentWorldModel:
         self._train = tf.function(self._train_impl)
         self._evaluate = tf.function(self._evaluate_impl)
         self._encode = tf.function(self.network.encode, reduce_retracing=True)
+        self._frame_features = tf.function(self.network.encode_frames, reduce_retracing=True)
+        self._stack_latent = tf.function(self.network.stack_latent, reduce_retracing=True)
         self._imagine = tf.function(self._imagine_impl, reduce_retracing=True)
 
     @property
@@ -126,9 +135,9 @@ class LatentWorldModel:
         copy_last = tf.reduce_mean(tf.square(frames[:, stack - 1:stack] - frames[:, stack:]),
                                    axis=[0, 2, 3, 4])
         predicted = tf.argmax(reward_logits, -1, output_type=tf.int32)
-        correct = tf.cast(predicted == reward_classes(batch["rewards"]), tf.float32)
         real = reward_classes(batch["rewards"])
-        nonzero = tf.cast(real != 1, tf.float32)
+        correct = tf.cast(predicted == real, tf.float32)
+        nonzero = tf.cast(real != 1, tf.float32)  # class 1 is reward 0
         losses.update({
             "frame_error_per_step": error,
             "baseline_copy_last/frame_error_per_step": copy_last,
@@ -154,11 +163,17 @@ class LatentWorldModel:
 
     def encode(self, observations, batch_size=1024):
         """Latents (numpy float32 [N, D]) of uint8 frame stacks [N, stack, H, W, C]."""
-        out = [self._encode(tf.convert_to_tensor(observations[i:i + batch_size])).numpy()
-               for i in range(0, len(observations), batch_size)]
-        if not out:
-            return np.zeros((0, self.hparams.latent_size), np.float32)
-        return np.concatenate(out)
+        return _batched(self._encode, observations, batch_size, self.hparams.latent_size)
+
+    def encode_windows(self, frames, starts, batch_size=1024):
+        """Latents of the windows of `stack` consecutive frames that begin at `starts`
+        (indices into `frames`, uint8 [N, H, W, C]). The same as `encode` of the stacked
+        windows, but each frame goes through the encoder once, not once per window it
+        is in, and the windows are never copied out as frame stacks."""
+        features = _batched(self._frame_features, frames, batch_size,
+                            self.hparams.frame_feature_size)
+        windows = features[starts[:, None] + np.arange(self.stack_size)]
+        return _batched(self._stack_latent, windows, batch_size, self.hparams.latent_size)
 
     def _imagine_impl(self, latent, actions, mean_reward):
         next_latent, reward_logits, done_logit = self.network.step(latent, actions)

@@ -187,3 +187,29 @@ def rewarded_sequence_starts(arrays, starts, stack_size, steps):
     nonzero = np.concatenate([[0], np.cumsum(arrays["reward"] != 0)])
     first, last = starts + stack_size - 1, starts + stack_size - 1 + steps
     return starts[nonzero[last] - nonzero[first] > 0]
+
+
+def sequence_sampler(arrays, stack_size, steps, batch_size, rewarded_fraction=0.0, seed=0):
+    """A function that returns a random batch of sequences (see gather_sequences) as
+    tensors each time it is called; `rewarded_fraction` of each batch is drawn from the
+    sequences that earn a nonzero reward, where there are any.
+
+    Raises:
+        UserError: the data holds no sequence of stack_size + steps consecutive frames.
+    """
+    starts = window_starts(arrays["episode"], arrays["frame_number"], stack_size + steps - 1)
+    if len(starts) == 0:
+        raise UserError(f"the data holds no sequence of {stack_size + steps} consecutive "
+                        "frames")
+    rewarded = rewarded_sequence_starts(arrays, starts, stack_size, steps)
+    rng = np.random.default_rng(seed)
+
+    def sample():
+        chosen = rng.choice(starts, batch_size)
+        if len(rewarded) and rewarded_fraction > 0:
+            near = rng.random(batch_size) < rewarded_fraction
+            chosen[near] = rng.choice(rewarded, int(near.sum()))
+        return {key: tf.constant(value) for key, value in
+                gather_sequences(arrays, chosen, stack_size, steps).items()}
+    sample.num_sequences, sample.num_rewarded = len(starts), len(rewarded)
+    return sample

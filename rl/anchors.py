@@ -11,3 +11,12 @@ SCORES_100K = {
     "kung_fu_master": (258.5, 14862.5),
     "crazy_climber": (10780.5, 62583.6),
 }
+
+# game: model-free PPO's training return near 100K agent steps (400K frames), from the
+# DreamerV3 authors' published PPO baseline scores (../shared/anchors.md lists them).
+PPO_100K = {
+    "freeway": 2.2,
+    "pong": -20.3,
+    "breakout": 2.8,
+    "boxing": 1.4,
+}

@@ -17,9 +17,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from hparams.errors import UserError
-from problems import input_pipeline
-from rl.simulated_env import rewarded_starts
+from rl.simulated_env import RealStarts
 
 
 class LatentImaginationEnv(VectorEnv):
@@ -41,20 +39,9 @@ class LatentImaginationEnv(VectorEnv):
         self.num_envs = num_envs
         self.rollout_length = rollout_length
         self.mean_reward = mean_reward
-        self.reward_start_fraction = reward_start_fraction
         stack = model.stack_size
-        self._rng = np.random.default_rng(seed)
-        self._starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
-                                                    stack - 1)
-        if len(self._starts) == 0:
-            raise UserError("no real window of consecutive frames to start imagination from")
-        self._episode_starts = np.flatnonzero(arrays["frame_number"][self._starts] == 0)
-        reward_starts = (rewarded_starts(arrays, self._starts, stack, rollout_length)
-                         if reward_start_fraction > 0 else self._starts[:0])
-        # Positions in self._starts (and so in self._latents) rather than record indices.
-        self._reward_starts = np.flatnonzero(np.isin(self._starts, reward_starts))
-        windows = arrays["frame"][self._starts[:, None] + np.arange(stack)]
-        self._latents = model.encode(windows)
+        self.starts = RealStarts(arrays, stack, rollout_length, reward_start_fraction, seed)
+        self._latents = model.encode_windows(arrays["frame"], self.starts.windows)
         size = self._latents.shape[1]
         self.single_observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.single_action_space = spaces.Discrete(model.num_actions)
@@ -66,20 +53,14 @@ class LatentImaginationEnv(VectorEnv):
         self.start_indices = np.zeros(num_envs, np.int64)  # record index each rollout began
 
     def _restart(self, indices):
-        chosen = self._rng.integers(0, len(self._starts), len(indices))
-        if len(self._reward_starts):
-            near = self._rng.random(len(indices)) < self.reward_start_fraction
-            chosen[near] = self._rng.choice(self._reward_starts, int(near.sum()))
-        if len(self._episode_starts):
-            first = np.flatnonzero(indices == 0)
-            chosen[first] = self._rng.choice(self._episode_starts, len(first))
-        self.start_indices[indices] = self._starts[chosen]
+        chosen = self.starts.draw(indices)
+        self.start_indices[indices] = self.starts.windows[chosen]
         self._obs[indices] = self._latents[chosen]
         self._steps[indices] = 0
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
+            self.starts.reseed(seed)
         self._restart(np.arange(self.num_envs))
         return self._obs.copy(), {}
 

@@ -45,6 +45,47 @@ def rewarded_starts(arrays, starts, stack_size, horizon):
     return np.unique(candidates[linked & np.isin(candidates, starts)])
 
 
+class RealStarts:
+    """Where simulated rollouts begin: windows of `stack_size` consecutive real frames.
+
+    Shared by the pixel and the latent simulator, so both start alike: uniformly over the
+    windows, a `reward_start_fraction` share among windows a real reward follows within
+    `rollout_length` steps, and sub-env 0 from a true episode start.
+
+    `draw` returns positions in `windows` (the record index of each window's first
+    frame), so a simulator that precomputes something per window (the latent one encodes
+    them all) can index it directly.
+    """
+
+    def __init__(self, arrays, stack_size, rollout_length, reward_start_fraction=0.0,
+                 seed=0):
+        # window_starts counts a target frame: stack_size - 1 for windows of stack_size.
+        self.windows = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
+                                                    stack_size - 1)
+        if len(self.windows) == 0:
+            raise UserError("no real window of consecutive frames to start simulations from")
+        self.reward_start_fraction = reward_start_fraction
+        self._episode_starts = np.flatnonzero(arrays["frame_number"][self.windows] == 0)
+        rewarded = (rewarded_starts(arrays, self.windows, stack_size, rollout_length)
+                    if reward_start_fraction > 0 else self.windows[:0])
+        self._reward_starts = np.flatnonzero(np.isin(self.windows, rewarded))
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def draw(self, indices):
+        """Positions in `windows` for the sub-envs `indices` (a numpy array)."""
+        chosen = self._rng.integers(0, len(self.windows), len(indices))
+        if len(self._reward_starts):
+            near = self._rng.random(len(indices)) < self.reward_start_fraction
+            chosen[near] = self._rng.choice(self._reward_starts, int(near.sum()))
+        if len(self._episode_starts):
+            first = np.flatnonzero(indices == 0)
+            chosen[first] = self._rng.choice(self._episode_starts, len(first))
+        return chosen
+
+
 class SimulatedBatchEnv(VectorEnv):
     """See the module docstring.
 
@@ -69,17 +110,8 @@ class SimulatedBatchEnv(VectorEnv):
         self.rollout_length = rollout_length
         self.stack_size = stack_size
         self.temperature = temperature
-        self._rng = np.random.default_rng(seed)
-        # Windows of stack_size consecutive frames (window_starts counts a target frame).
-        self._starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
-                                                    stack_size - 1)
-        if len(self._starts) == 0:
-            raise UserError("no real window of consecutive frames to start simulations from")
-        self._episode_starts = self._starts[arrays["frame_number"][self._starts] == 0]
-        self.reward_start_fraction = reward_start_fraction
-        self._reward_starts = (rewarded_starts(arrays, self._starts, stack_size,
-                                               rollout_length)
-                               if reward_start_fraction > 0 else self._starts[:0])
+        self.starts = RealStarts(arrays, stack_size, rollout_length, reward_start_fraction,
+                                 seed)
         frame_shape = arrays["frame"].shape[1:]
         self.single_observation_space = spaces.Box(0, 255, (stack_size,) + frame_shape,
                                                    np.uint8)
@@ -92,25 +124,15 @@ class SimulatedBatchEnv(VectorEnv):
         self._steps = np.zeros(num_envs, np.int64)
         self.start_indices = np.zeros(num_envs, np.int64)  # where each rollout began
 
-    def _draw_starts(self, indices):
-        starts = self._rng.choice(self._starts, size=len(indices))
-        if len(self._reward_starts):
-            near_reward = self._rng.random(len(indices)) < self.reward_start_fraction
-            starts[near_reward] = self._rng.choice(self._reward_starts,
-                                                   size=int(near_reward.sum()))
-        if 0 in indices and len(self._episode_starts):
-            starts[list(indices).index(0)] = self._rng.choice(self._episode_starts)
-        return starts
-
     def _restart(self, indices):
-        starts = self._draw_starts(indices)
+        starts = self.starts.windows[self.starts.draw(indices)]
         self.start_indices[indices] = starts
         self._obs[indices] = self.arrays["frame"][starts[:, None] + np.arange(self.stack_size)]
         self._steps[indices] = 0
 
     def reset(self, *, seed=None, options=None):
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
+            self.starts.reseed(seed)
         self._restart(np.arange(self.num_envs))
         return self._obs.copy(), {}
 
