@@ -225,3 +225,63 @@ def rlmb_cpu():
     hparams.eval_episodes = 8
     hparams.eval_max_num_noops = 8
     return hparams
+
+
+@register
+def rlmb_latent():
+    """SimPLe's 100K budget on a 2-core CPU, PPO in a latent world model's imagination.
+
+    The same real budget and collections as rlmb_base (16 x 6,400 = 102,400 agent steps),
+    in rlmb_cpu's 52x40 gray frames and with its exploring first collection. What differs
+    is the world model: latent_dynamics (models/latent_dynamics.py) encodes real frames
+    once and steps a small latent state, so PPO trains an MLP on latents at tens of
+    thousands of simulated steps per second instead of hundreds. That buys SimPLe's 16M
+    simulated steps (1,024 sub-envs x 16-step rollouts x about 1,000 iterations) within
+    the 2 hours, and the rest of the time trains the model.
+    """
+    hparams = rlmb_base()
+    hparams.initial_collection_mean_hold = 16
+    hparams.resize_height_factor = 4
+    hparams.resize_width_factor = 4
+    hparams.grayscale = True
+    hparams.generative_model = "latent_dynamics"
+    hparams.generative_model_params = "latent_dynamics_cpu"
+    hparams.model_train_steps = 300
+    hparams.initial_epoch_train_steps_multiplier = 5
+    hparams.train_steps_multiplier_epochs = [0]
+    hparams.base_algo_params = ""
+    hparams.ppo_params = "ppo_latent"
+    hparams.simulated_batch_size = 1024
+    hparams.simulated_rollout_length = 16
+    hparams.simulated_reward_starts = 0.25
+    hparams.ppo_epochs_num = 60
+    hparams.ppo_epoch_length = 16
+    hparams.ppo_learning_rate = 3e-4
+    hparams.eval_sampling_temps = [0.0, 0.5, 1.0]
+    return hparams
+
+
+@register
+def rlmb_latent_tiny():
+    """For tests: rlmb_latent in 2 epochs of 200 real steps, latent_dynamics_tiny, 3 PPO
+    iterations of 8 sub-envs x 5 steps."""
+    hparams = rlmb_latent()
+    hparams.epochs = 2
+    hparams.num_real_env_frames = 400
+    hparams.real_collection_envs = 4
+    hparams.initial_collection_mean_hold = 4
+    hparams.generative_model_params = "latent_dynamics_tiny"
+    hparams.model_train_steps = 10
+    hparams.initial_epoch_train_steps_multiplier = 1
+    hparams.simulated_batch_size = 8
+    hparams.simulated_rollout_length = 5
+    hparams.ppo_epochs_num = 3
+    hparams.ppo_epoch_length = 5
+    hparams.ppo_last_epoch_multiplier = 1
+    hparams.eval_sampling_temps = [0.0]
+    hparams.eval_max_num_noops = 0
+    hparams.eval_episodes = 1
+    hparams.eval_envs = 1
+    hparams.eval_world_model_rollouts = 4
+    hparams.world_model_eval_steps = 1
+    return hparams

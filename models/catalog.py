@@ -7,16 +7,33 @@ the problem is reported at once.
 
 from hparams.errors import UserError
 
-WORLD_MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
-                "next_frame_basic_stochastic_discrete")
+PIXEL_WORLD_MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
+                      "next_frame_basic_stochastic_discrete")
+LATENT_WORLD_MODELS = ("latent_dynamics",)
+WORLD_MODELS = PIXEL_WORLD_MODELS + LATENT_WORLD_MODELS
 POLICY_NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
 
 
+def is_latent(name):
+    """True for a world model that imagines in a latent state (models/latent_dynamics.py),
+    False for a pixel (next_frame) model."""
+    return name in LATENT_WORLD_MODELS
+
+
 def check_world_model_name(name, hparams):
-    """Raises UserError unless `name` is a world model that the next_frame set `hparams`
-    can build (only the stochastic model has a latent of bottleneck_bits)."""
+    """Raises UserError unless `name` is a world model that the set `hparams` can build:
+    a latent model needs a latent set (one with latent_size), a pixel model a next_frame
+    set, and only the stochastic pixel model has a latent of bottleneck_bits."""
     if name not in WORLD_MODELS:
         raise UserError(f"unknown world model '{name}'; choose one of {', '.join(WORLD_MODELS)}")
+    latent_set = "latent_size" in hparams
+    if is_latent(name) != latent_set:
+        wanted = "a latent set such as latent_dynamics_cpu" if is_latent(name) else \
+            "a next_frame set such as next_frame"
+        raise UserError(f"world model '{name}' needs {wanted}; the hparams set is for "
+                        f"{'latent_dynamics' if latent_set else 'a next_frame model'}")
+    if is_latent(name):
+        return
     if name == "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits <= 0:
         raise UserError("next_frame_basic_stochastic_discrete needs bottleneck_bits > 0; use "
                         "the next_frame_basic_stochastic_discrete hparams set")

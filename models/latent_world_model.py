@@ -56,6 +56,7 @@ class LatentWorldModel:
         self._frame_features = tf.function(self.network.encode_frames, reduce_retracing=True)
         self._stack_latent = tf.function(self.network.stack_latent, reduce_retracing=True)
         self._imagine = tf.function(self._imagine_impl, reduce_retracing=True)
+        self._decode = tf.function(self.network.decode, reduce_retracing=True)
 
     @property
     def step(self):
@@ -191,3 +192,17 @@ class LatentWorldModel:
                             tf.convert_to_tensor(actions, tf.int32),
                             tf.constant(bool(mean_reward)))
         return tuple(o.numpy() for o in out)
+
+    def rollout(self, stacks, actions):
+        """Imagines len(actions[0]) steps from the encodings of real frame stacks along
+        given actions: (decoded newest frames uint8 [N, K, H, W, C], likeliest rewards
+        int [N, K]). The frames are only decoded for looking at; the latent is what is
+        stepped, as in imagination."""
+        latent = self.encode(stacks)
+        frames, rewards = [], []
+        for k in range(actions.shape[1]):
+            latent, reward, _ = self.imagine(latent, actions[:, k])
+            decoded = self._decode(tf.convert_to_tensor(latent)).numpy()
+            frames.append(np.clip(np.round(decoded * 255.0), 0, 255).astype(np.uint8))
+            rewards.append(np.round(reward).astype(np.int64))
+        return np.stack(frames, 1), np.stack(rewards, 1)

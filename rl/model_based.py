@@ -24,12 +24,14 @@ import numpy as np
 import tensorflow as tf
 
 import hparams as hparams_lib
-from models import policies, precision, saved_policy, seeding
+from models import catalog, policies, precision, saved_policy, seeding
+from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
 from rl import metrics as metrics_lib
 from rl import world_model_eval, world_model_trainer
+from rl.imagination_env import LatentImaginationEnv
 from rl.simulated_env import SimulatedBatchEnv
 
 STATE_FILE = "loop_state.json"
@@ -126,6 +128,8 @@ class ModelBasedLoop:
         record = {"seed": seed, "loop_hparams": hparams_lib.resolve_tree(loop)}
         run_dir.prepare(output_dir, record, command_line)
         self.wm_hparams = world_model_hparams(loop)
+        catalog.check_world_model_name(loop.generative_model, self.wm_hparams)
+        self.latent = catalog.is_latent(loop.generative_model)
         self.ppo = ppo_hparams(loop)
         self.config = atari.AtariConfig.from_hparams(self.game, loop)
         self.data_dir = os.path.join(output_dir, "data")
@@ -153,8 +157,8 @@ class ModelBasedLoop:
             policy = None
             if index > 0:
                 temperature = self.loop.real_sampling_temperature
-                learner = self._learner()
-                policy = lambda obs: learner.act(obs, temperature)[0]  # noqa: E731
+                act = self._act_on_frames()
+                policy = lambda obs: act(obs, temperature)  # noqa: E731
             hold = self.loop.initial_collection_mean_hold
             if policy is not None:
                 who = "the current policy"
@@ -201,13 +205,7 @@ class ModelBasedLoop:
             stop = sum(ppo_iterations_in_epoch(self.loop, e) for e in range(epoch + 1))
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] PPO in the world model: "
                   f"iterations {start + 1}..{stop}", flush=True)
-            train_arrays, _ = self._data_arrays()
-            env = SimulatedBatchEnv(world_model, train_arrays, self.loop.simulated_batch_size,
-                                    self.loop.simulated_rollout_length,
-                                    self.num_actions, self.loop.frame_stack_size,
-                                    temperature=self.loop.simulation_sampling_temperature,
-                                    seed=self.seed * 1000 + start,
-                                    reward_start_fraction=self.loop.simulated_reward_starts)
+            env = self._simulated_env(world_model, seed=self.seed * 1000 + start)
             collector = rollout.RolloutCollector(env, learner, seed=self.seed + start)
             steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
             writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_simulated",
@@ -219,8 +217,11 @@ class ModelBasedLoop:
                                           reward_scope="simulated")
             finally:
                 writer.close()
+            network = learner.network
+            if self.latent:  # the exported policy reads frames: it carries the encoder
+                network = policies.EncodedPolicy(world_model.network, network)
             saved_policy.export_policy(
-                learner.network, env.single_observation_space,
+                network, gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8),
                 dict(self.config.to_dict(), kind="atari", num_actions=self.num_actions),
                 os.path.join(self.output_dir, "policy", f"epoch_{epoch:03d}"))
             return {"simulated_env_steps": stop * steps_per_iteration}
@@ -230,13 +231,13 @@ class ModelBasedLoop:
         def run():
             loop = self.loop
             real = self.state.data["real_env_steps"]
-            learner = self._learner()
+            act = self._act_on_frames()
             values, lines = {}, []
             noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
             settings = [(temperature, noops) for temperature in loop.eval_sampling_temps
                         for noops in noops_settings]
             results = evaluation.evaluate_settings(
-                lambda obs, temperatures: learner.act(obs, temperatures)[0],
+                act,
                 [(dataclasses.replace(self.config, max_num_noops=noops), temperature)
                  for temperature, noops in settings],
                 loop.eval_episodes, num_envs=loop.eval_envs, seed=self.seed * 1000 + epoch,
@@ -297,11 +298,37 @@ class ModelBasedLoop:
             self._arrays_epochs = known + new
         return self._arrays
 
+    def _simulated_env(self, world_model, seed):
+        """The vector env PPO trains in: the pixel simulator, or latent imagination."""
+        loop = self.loop
+        train_arrays, _ = self._data_arrays()
+        if self.latent:
+            return LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
+                                        loop.simulated_rollout_length, seed=seed,
+                                        reward_start_fraction=loop.simulated_reward_starts)
+        return SimulatedBatchEnv(world_model, train_arrays, loop.simulated_batch_size,
+                                 loop.simulated_rollout_length, self.num_actions,
+                                 loop.frame_stack_size,
+                                 temperature=loop.simulation_sampling_temperature,
+                                 seed=seed, reward_start_fraction=loop.simulated_reward_starts)
+
+    def _act_on_frames(self):
+        """act(frame stacks, temperature or temperatures) -> actions, for real envs: the
+        policy itself, or for a latent loop the world model's encoder and then the policy."""
+        learner = self._learner()
+        if not self.latent:
+            return lambda obs, temperature: learner.act(obs, temperature)[0]
+        world_model = self._world_model()
+        return lambda obs, temperature: learner.act(world_model.encode(obs), temperature)[0]
+
     def _world_model(self):
         if self.world_model is None:
             shape = (self.config.height, self.config.width, self.config.channels)
-            self.world_model = WorldModel(self.wm_hparams, self.num_actions, shape,
-                                          self.loop.generative_model)
+            if self.latent:
+                self.world_model = LatentWorldModel(self.wm_hparams, self.num_actions, shape)
+            else:
+                self.world_model = WorldModel(self.wm_hparams, self.num_actions, shape,
+                                              self.loop.generative_model)
             directory = os.path.join(self.output_dir, "world_model", "checkpoints")
             path = tf.train.latest_checkpoint(directory)
             self.world_model.checkpoint.restore(path).assert_existing_objects_matched()
@@ -310,7 +337,11 @@ class ModelBasedLoop:
     def _learner(self):
         if self.learner is None:
             seeding.seed_initialization(self.seed)
-            obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
+            if self.latent:
+                size = self.wm_hparams.latent_size
+                obs_space = gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
+            else:
+                obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
             network = policies.make_policy_network(self.ppo, obs_space,
                                                    gym.spaces.Discrete(self.num_actions))
             self.learner = ppo.PPOLearner(network, self.ppo)

@@ -1,10 +1,12 @@
-r"""Trains a next-frame world model on a problem's trajectory data.
+r"""Trains a world model (next-frame or latent) on a problem's trajectory data.
 
   python -m rl.trainer_world_model --data_dir=$DATA --output_dir=$OUT \
       --problem=gym_pong_random --model=next_frame_basic --hparams_set=next_frame
 
 Data comes from `python -m rl.datagen_with_agent`. Re-running on the same --output_dir
-resumes; a larger --train_steps trains on. --strategy=mirrored uses every local GPU,
+resumes; a larger --train_steps trains on. --model=latent_dynamics
+--hparams_set=latent_dynamics_cpu trains the latent model of the rlmb_latent loop.
+--strategy=mirrored uses every local GPU,
 --strategy=multi_worker every host named in TF_CONFIG, with no other change.
 """
 
@@ -20,8 +22,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Dataset directory (from datagen_with_agent).")
 flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
 flags.DEFINE_string("problem", None, "The dataset's problem name, e.g. gym_pong_random.")
-flags.DEFINE_string("model", None, "next_frame_basic, next_frame_basic_deterministic or "
-                    "next_frame_basic_stochastic_discrete (default: the set's model).")
+flags.DEFINE_string("model", None, "next_frame_basic, next_frame_basic_deterministic, "
+                    "next_frame_basic_stochastic_discrete or latent_dynamics (default: the "
+                    "set's model).")
 flags.DEFINE_string("hparams_set", "next_frame", "World-model hparams set.")
 flags.DEFINE_string("hparams", "", "Overrides, e.g. 'batch_size=8,hidden_size=32'.")
 flags.DEFINE_integer("train_steps", 2000, "Optimizer steps to train to (in all, counting "
@@ -44,15 +47,19 @@ def main(argv):
         return
     cli.require_flags("data_dir", "output_dir", "problem")
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
-    catalog.check_world_model_name(FLAGS.model or hparams.model, hparams)
+    model_name = FLAGS.model or hparams.model
+    catalog.check_world_model_name(model_name, hparams)
     world_model_inputs.check_strategy(FLAGS.strategy)
+    if catalog.is_latent(model_name) and FLAGS.strategy != "default":
+        raise hparams_lib.UserError(f"{model_name} trains on one device; --strategy="
+                                    f"{FLAGS.strategy} is for the next_frame models")
     world_model_inputs.dataset_format(FLAGS.data_dir, FLAGS.problem)
     from rl import world_model_trainer  # loads TensorFlow: only once the flags are known good
 
     # The strategy before any other TensorFlow op: multi-worker collectives need that.
     strategy = world_model_trainer.make_strategy(FLAGS.strategy)
     summary, _ = world_model_trainer.train(
-        FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, FLAGS.model or hparams.model,
+        FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, model_name,
         hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
         save_every=FLAGS.save_every, video_frames=FLAGS.video_frames,
         eval_rollouts=FLAGS.eval_rollouts, strategy=strategy,

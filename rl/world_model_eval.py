@@ -24,6 +24,9 @@ def multi_step_eval(world_model, arrays, num_steps, num_rollouts=32, stack_size=
                     temperature=0.0, seed=0, keep_frames=False):
     """Rolls `world_model` forward `num_steps` from real starts with the real actions.
 
+    A latent model (one with `rollout`, models.latent_world_model) is stepped in its
+    latent state from the encoding of the first real stack, and its frames are decodings.
+
     Returns:
         dict with rollouts (how many were possible), reward_accuracy (share whose summed
         predicted reward equals the real sum), baseline_no_reward_accuracy (the same for a
@@ -35,28 +38,34 @@ def multi_step_eval(world_model, arrays, num_steps, num_rollouts=32, stack_size=
     starts = rollout_starts(arrays, stack_size, num_steps, num_rollouts, rng)
     if len(starts) == 0:
         return {"rollouts": 0, "reward_accuracy": None, "pixel_error": []}
-    offsets = np.arange(stack_size)
-    frames = arrays["frame"][starts[:, None] + offsets]
-    predicted_sum = np.zeros(len(starts), np.int64)
-    real_sum = np.zeros(len(starts), np.int64)
-    pixel_error, kept_predicted, kept_real = [], [], []
-    for step in range(num_steps):
-        last = starts + stack_size - 1 + step  # the frame whose action leads on
-        frame, reward = world_model.predict(frames, arrays["action"][last], temperature)
-        real = arrays["frame"][last + 1]
-        predicted_sum += reward
-        real_sum += arrays["reward"][last]
-        pixel_error.append(float(np.mean(np.abs(frame.astype(np.float32) - real)) / 255.0))
-        if keep_frames:
-            kept_predicted.append(frame)
-            kept_real.append(real)
-        frames = np.concatenate([frames[:, 1:], frame[:, None]], axis=1)
+    frames = arrays["frame"][starts[:, None] + np.arange(stack_size)]
+    # Step k acts from the stack ending at frame `acting[:, k]` and reaches the next frame.
+    acting = starts[:, None] + stack_size - 1 + np.arange(num_steps)
+    actions, real = arrays["action"][acting], arrays["frame"][acting + 1]
+    if hasattr(world_model, "rollout"):  # a latent model steps its own state
+        predicted, rewards = world_model.rollout(frames, actions)
+    else:
+        predicted, rewards = _pixel_rollout(world_model, frames, actions, temperature)
+    predicted_sum = rewards.sum(1)
+    real_sum = arrays["reward"][acting].astype(np.int64).sum(1)
+    error = np.abs(predicted.astype(np.float32) - real) / 255.0
     result = {"rollouts": len(starts),
               "reward_accuracy": float(np.mean(predicted_sum == real_sum)),
               # What always predicting "no reward" would score on the same rollouts.
               "baseline_no_reward_accuracy": float(np.mean(real_sum == 0)),
-              "pixel_error": pixel_error}
+              "pixel_error": error.mean(axis=(0, 2, 3, 4)).tolist()}
     if keep_frames:
-        result["predicted"] = np.stack(kept_predicted, axis=1)
-        result["real"] = np.stack(kept_real, axis=1)
+        result["predicted"], result["real"] = predicted, real
     return result
+
+
+def _pixel_rollout(world_model, frames, actions, temperature):
+    """A pixel model's autoregressive rollout: each predicted frame is fed back as the
+    newest input. Returns (frames uint8 [N, K, H, W, C], rewards int [N, K])."""
+    predicted, rewards = [], []
+    for k in range(actions.shape[1]):
+        frame, reward = world_model.predict(frames, actions[:, k], temperature)
+        predicted.append(frame)
+        rewards.append(np.asarray(reward, np.int64))
+        frames = np.concatenate([frames[:, 1:], frame[:, None]], axis=1)
+    return np.stack(predicted, 1), np.stack(rewards, 1)

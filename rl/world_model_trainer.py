@@ -9,11 +9,13 @@ from the last checkpoint; a larger --train_steps continues training.
 import os
 import time
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from hparams.errors import UserError
-from models import seeding
+from models import catalog, seeding
+from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import input_pipeline
 from rl import metrics as metrics_lib
@@ -80,30 +82,27 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     strategy = strategy or tf.distribute.get_strategy()
     seeding.seed_initialization(seed)
     frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
-    world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name, strategy)
+    if catalog.is_latent(model_name):
+        world_model = LatentWorldModel(hparams, fmt["num_actions"], frame_shape)
+    else:
+        world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name,
+                                 strategy)
     manager = tf.train.CheckpointManager(world_model.checkpoint,
                                          os.path.join(output_dir, "checkpoints"), 2)
     if resumed and manager.latest_checkpoint:
         world_model.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         logging.info("resuming %s at step %d", output_dir, world_model.step)
     start = world_model.step
-    stack = hparams.video_num_input_frames
     if arrays is None:
         arrays = (input_pipeline.load_split(data_dir, dataset, "train"),
                   input_pipeline.load_split(data_dir, dataset, "dev"))
-    train_arrays, dev_arrays = arrays
-    global_batch = hparams.batch_size * strategy.num_replicas_in_sync
-    train_data = input_pipeline.window_dataset(
-        train_arrays, stack, global_batch, seed=seed + start,
-        rewarded_window_repeats=hparams.rewarded_window_repeats)
-    train_iter = iter(_distributed(strategy, train_data))
-    try:
-        dev_batches = list(input_pipeline.window_dataset(
-            dev_arrays, stack, hparams.batch_size, seed=seed).take(eval_steps))
-    except UserError:
-        logging.warning("the dev split holds no window of %d frames: no dev evaluation",
-                        stack + 1)
-        dev_batches = []
+    dev_arrays = arrays[1]
+    if catalog.is_latent(model_name):
+        next_batch, dev_batches = _latent_batches(hparams, arrays, eval_steps, seed + start,
+                                                  seed)
+    else:
+        next_batch, dev_batches = _pixel_batches(hparams, arrays, eval_steps, strategy,
+                                                 seed + start, seed)
     writer = metrics_lib.MetricsWriter(metrics_dir or output_dir, metrics_phase,
                                        resume_step=start)
     sums, count = {}, 0
@@ -111,7 +110,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     dev = {}
     try:
         for step in range(start + 1, train_steps + 1):
-            for key, value in world_model.train_step(next(train_iter)).items():
+            for key, value in world_model.train_step(next_batch()).items():
                 sums[key] = sums.get(key, 0.0) + value
             count += 1
             out_of_time = time_budget_s is not None and time.time() - began > time_budget_s
@@ -134,11 +133,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
             if elapsed - last_log >= log_every_s or step == train_steps:
                 last_log = elapsed
                 rate = (step - start) / elapsed
-                extra = ""
-                if dev:
-                    extra = (f", dev pixel accuracy {dev['pixel_accuracy']:.4f} (copy last "
-                             f"{dev['baseline_copy_last/pixel_accuracy']:.4f}), reward "
-                             f"accuracy {dev['reward_accuracy']:.3f}")
+                extra = _describe_dev(dev)
                 print(f"world model step {step}/{train_steps}, {rate:.2f} steps/s, "
                       f"{(train_steps - step) / max(rate, 1e-9):.0f}s left{extra}", flush=True)
             if out_of_time:
@@ -164,11 +159,66 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     return summary, world_model
 
 
+def _pixel_batches(hparams, arrays, eval_steps, strategy, train_seed, dev_seed):
+    """A pixel model's (next training batch function, dev batches): single-step windows."""
+    train_arrays, dev_arrays = arrays
+    stack = hparams.video_num_input_frames
+    global_batch = hparams.batch_size * strategy.num_replicas_in_sync
+    train_data = input_pipeline.window_dataset(
+        train_arrays, stack, global_batch, seed=train_seed,
+        rewarded_window_repeats=hparams.rewarded_window_repeats)
+    train_iter = iter(_distributed(strategy, train_data))
+    try:
+        dev_batches = list(input_pipeline.window_dataset(
+            dev_arrays, stack, hparams.batch_size, seed=dev_seed).take(eval_steps))
+    except UserError:
+        logging.warning("the dev split holds no window of %d frames: no dev evaluation",
+                        stack + 1)
+        dev_batches = []
+    return lambda: next(train_iter), dev_batches
+
+
+def _latent_batches(hparams, arrays, eval_steps, train_seed, dev_seed):
+    """A latent model's (next training batch function, dev batches): sequences of
+    unroll_steps steps, a share of the training ones earning a reward."""
+    train_arrays, dev_arrays = arrays
+    stack, steps = hparams.video_num_input_frames, hparams.unroll_steps
+    next_batch = input_pipeline.sequence_sampler(
+        train_arrays, stack, steps, hparams.batch_size, hparams.rewarded_sequence_fraction,
+        seed=train_seed)
+    try:
+        dev_sample = input_pipeline.sequence_sampler(dev_arrays, stack, steps,
+                                                     hparams.batch_size, seed=dev_seed)
+    except UserError:
+        logging.warning("the dev split holds no sequence of %d frames: no dev evaluation",
+                        stack + steps)
+        return next_batch, []
+    return next_batch, [dev_sample() for _ in range(eval_steps)]
+
+
 def _evaluate(world_model, batches):
+    """Dev metrics averaged over batches; a per-step list (a latent model's unroll) is
+    reported as its mean over the steps."""
     if not batches:
         return {}
     sums = {}
     for batch in batches:
         for key, value in world_model.evaluate(batch).items():
+            key = key.replace("_per_step", "")
+            value = float(np.mean(value))
             sums[key] = sums.get(key, 0.0) + value
     return {key: value / len(batches) for key, value in sums.items()}
+
+
+def _describe_dev(dev):
+    """The progress line's dev part: the model's frame quality beside copying the last
+    frame, and its reward accuracy."""
+    if not dev:
+        return ""
+    if "pixel_accuracy" in dev:
+        return (f", dev pixel accuracy {dev['pixel_accuracy']:.4f} (copy last "
+                f"{dev['baseline_copy_last/pixel_accuracy']:.4f}), reward accuracy "
+                f"{dev['reward_accuracy']:.3f}")
+    return (f", dev squared frame error {dev['frame_error']:.5f} (copy last "
+            f"{dev['baseline_copy_last/frame_error']:.5f}), rewards predicted "
+            f"{dev['rewarded_steps_correct']:.0f} of {dev['rewarded_steps']:.0f}")

@@ -65,6 +65,31 @@ def test_rerun_resumes_and_trains_on(trained):
         [10, 20, 30]
 
 
+def test_latent_model_trains_from_the_command_line(datagen_cli_output, tmp_path):
+    out = str(tmp_path / "latent")
+    result = run_module("rl.trainer_world_model", f"--data_dir={datagen_cli_output[0]}",
+                        f"--output_dir={out}", "--problem=gym_pong_random",
+                        "--model=latent_dynamics", "--hparams_set=latent_dynamics_tiny",
+                        "--train_steps=10", "--eval_every=5", "--save_every=5",
+                        "--eval_steps=2", "--video_frames=6", "--eval_rollouts=8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["step"] == 10
+    assert 0.0 <= summary["reward_accuracy_at_12"] <= 1.0
+    assert "copy last" in result.stdout
+    assert tf.train.latest_checkpoint(os.path.join(out, "checkpoints")).endswith("ckpt-10")
+    names = {r["name"] for r in read_metrics(out)}
+    for name in ("world_model/train/reconstruction_loss", "world_model/train/reward_loss",
+                 "world_model/dev/frame_error", "world_model/dev/baseline_copy_last/frame_error",
+                 "world_model/dev/reward_accuracy", "world_model/reward_accuracy_at_12"):
+        assert name in names, name
+    assert sorted({r["step"] for r in read_metrics(out)
+                   if r["name"] == "world_model/train/loss"}) == [5, 10]
+    frames = video.read_video(summary["video"])
+    assert frames.shape == (12, 210, 480, 3)  # decoded imagination | real | difference
+    assert frames[:, :, 160:320].std() > 5
+
+
 def test_readme_set_runs_as_written(datagen_cli_output, tmp_path):
     """The README's command, with only --train_steps (and fewer evaluation rollouts) added
     so the full-size model takes seconds here."""
@@ -85,6 +110,10 @@ def test_readme_set_runs_as_written(datagen_cli_output, tmp_path):
     (["--strategy=multi_worker"], "needs the TF_CONFIG environment variable"),
     (["--data_dir=/nonexistent/dir"], "does not exist"),
     (["--eval_rollouts=0"], "--eval_rollouts must be positive"),
+    (["--model=latent_dynamics"], "needs a latent set such as latent_dynamics_cpu"),
+    (["--model=next_frame_basic", "--hparams_set=latent_dynamics_tiny"],
+     "needs a next_frame set"),
+    (["--hparams_set=latent_dynamics_tiny", "--strategy=mirrored"], "trains on one device"),
 ])
 def test_bad_input_is_one_line(datagen_cli_output, tmp_path, args, message):
     base = {"--data_dir": f"--data_dir={datagen_cli_output[0]}",

@@ -1,0 +1,135 @@
+"""The latent loop (rlmb_latent_tiny) as a subprocess on real Pong: every phase, the
+exported policy scored from raw frames, and SIGKILL during PPO then resume to the very
+state an uninterrupted run reaches."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from problems import dataset_files
+from rl.metrics import read_metrics
+from tests.conftest import REPO, run_module
+
+LOOP = ["--loop_hparams_set=rlmb_latent_tiny", "--loop_hparams=game=pong"]
+PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
+          "ppo_1", "collect_2", "eval_1"]
+# Metrics that measure the machine, not the run.
+TIMING = ("time/env_steps_per_s",)
+
+
+@pytest.fixture(scope="module")
+def latent_loop_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("latent_loop"))
+    result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+def test_latent_loop_runs_every_phase(latent_loop_run):
+    out, result = latent_loop_run
+    state = json.load(open(os.path.join(out, "loop_state.json")))
+    assert state["done"] == PHASES
+    assert state["real_env_steps"] == 600
+    # 2 epochs x 3 iterations x 8 imagined sub-envs x 5 steps.
+    assert state["simulated_env_steps"] == 240
+    assert dataset_files.list_epochs(os.path.join(out, "data"), "rlmb_pong") == [0, 1, 2]
+    names = {r["name"] for r in read_metrics(out)}
+    for name in ("world_model/dev/frame_error", "world_model/dev/baseline_copy_last/frame_error",
+                 "reward_accuracy/at_12", "train/policy_loss", "mean_reward/simulated/clipped",
+                 "eval/mean_return/temp_0.0_noops_0_unclipped"):
+        assert name in names, name
+    assert os.path.exists(os.path.join(out, "learning_curve.png"))
+    assert os.listdir(os.path.join(out, "world_model", "videos"))
+    tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]
+    assert tree["generative_model"] == "latent_dynamics"
+    assert tree["generative_model_params_resolved"]["latent_size"] == 32
+    assert "final: pong, 600 real env steps, 240 simulated steps" in result.stdout
+
+
+def test_exported_latent_policy_plays_from_raw_frames(latent_loop_run):
+    """The loop's SavedModel takes real frame stacks (it carries the encoder) and gives
+    the logits of the world model's encoder and the PPO policy restored in-process."""
+    import gymnasium as gym
+
+    import hparams
+    from models import policies, saved_policy
+    from models.latent_world_model import LatentWorldModel
+    from problems import input_pipeline
+    from rl import model_based
+
+    out, _ = latent_loop_run
+    loop = hparams.resolve("rlmb_latent_tiny", "game=pong")
+    arrays = input_pipeline.load_split(os.path.join(out, "data"), "rlmb_pong", "train")
+    frame_shape = arrays["frame"].shape[1:]
+    assert frame_shape == (52, 40, 1)
+    model = LatentWorldModel(model_based.world_model_hparams(loop), 6, frame_shape)
+    model.checkpoint.restore(tf.train.latest_checkpoint(
+        os.path.join(out, "world_model", "checkpoints"))).expect_partial()
+    space = gym.spaces.Box(-1.0, 1.0, (model.hparams.latent_size,), np.float32)
+    network = policies.make_policy_network(model_based.ppo_hparams(loop), space,
+                                           gym.spaces.Discrete(6))
+    tf.train.Checkpoint(network=network).restore(tf.train.latest_checkpoint(
+        os.path.join(out, "policy_checkpoints"))).expect_partial()
+    loaded = saved_policy.LoadedPolicy(os.path.join(out, "policy", "epoch_001"))
+    stacks = arrays["frame"][np.arange(0, 300, 15)[:, None] + np.arange(4)]
+    in_process = network(tf.constant(model.encode(stacks))).logits.numpy()
+    np.testing.assert_allclose(loaded.outputs(stacks)["logits"], in_process, atol=1e-4)
+    np.testing.assert_array_equal(loaded.act(stacks, 0.0), np.argmax(in_process, -1))
+    assert loaded.observation_format["grayscale"] is True
+
+
+def _wait_for(state_path, phase, proc, seconds=300):
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if phase in json.load(open(state_path))["done"]:
+                return True
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def _comparable(records):
+    return sorted((r["phase"], r["step"], r["name"], r["value"]) for r in records
+                  if r["name"] not in TIMING)
+
+
+def test_killed_during_ppo_resumes_to_the_same_end_state(latent_loop_run, tmp_path):
+    reference, _ = latent_loop_run
+    out = str(tmp_path / "loop")
+    proc = subprocess.Popen([sys.executable, "-m", "rl.trainer_model_based",
+                             f"--output_dir={out}", *LOOP], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_path = os.path.join(out, "loop_state.json")
+    reached = _wait_for(state_path, "world_model_1", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert reached, "the loop did not reach its second world-model phase in 5 minutes"
+    assert "ppo_1" not in json.load(open(state_path))["done"]
+    result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[collect 0]" not in result.stdout and "world model: training" not in \
+        result.stdout.split("PPO in the world model")[0]
+    state = json.load(open(state_path))
+    assert state["done"] == PHASES
+    # The same metrics, value for value, as the uninterrupted run, none written twice.
+    records = read_metrics(out)
+    keys = [(r["phase"], r["step"], r["name"]) for r in records]
+    assert len(keys) == len(set(keys)), "a metric was written twice"
+    assert _comparable(records) == _comparable(read_metrics(reference))
+    # And the same final policy.
+    for name in ("policy_checkpoints",):
+        ours = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(out, name)))
+        theirs = tf.train.load_checkpoint(
+            tf.train.latest_checkpoint(os.path.join(reference, name)))
+        for key in ours.get_variable_to_shape_map():
+            if key.startswith("network/"):
+                np.testing.assert_array_equal(ours.get_tensor(key), theirs.get_tensor(key))
