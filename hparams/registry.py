@@ -6,7 +6,7 @@ soon as `hparams` is imported: no set goes missing because some other module was
 """
 
 from hparams.errors import UserError, did_you_mean
-from hparams.hparams import HParams
+from hparams.hparams import HParams, split_overrides
 
 _SETS = {}
 
@@ -64,9 +64,52 @@ def get(name):
     return hparams
 
 
+# PPO fields a loop set decides itself: the iterations come from ppo_epochs_num and the
+# epoch schedule, the sub-env count from simulated_batch_size.
+LOOP_OWNED_PPO_FIELDS = {"epochs_num": "ppo_epochs_num", "num_agents": "simulated_batch_size"}
+
+
 def resolve(name, overrides=""):
-    """The named set with `overrides` ('a=1,b=x') applied."""
-    return get(name).parse(overrides)
+    """The named set with `overrides` ('a=1,b=x') applied.
+
+    A loop set (one that names a PPO set) also takes `ppo_<field>` for every field of its
+    PPO set, typed by that set's value: `ppo_entropy_loss_coef=0.02` sets the PPO set's
+    entropy_loss_coef inside the world model (see rl/model_based.ppo_hparams).
+    """
+    hparams = get(name)
+    if "ppo_params" in hparams:
+        _add_ppo_fields(hparams, overrides)
+    return hparams.parse(overrides)
+
+
+def ppo_set_name(loop):
+    """The PPO set a loop set names (base_algo_params wins over ppo_params)."""
+    return loop.get("base_algo_params") or loop.get("ppo_params")
+
+
+def _add_ppo_fields(loop, overrides):
+    """Adds to `loop` each `ppo_<field>` that `overrides` sets and the loop set lacks,
+    with the PPO set's value of that field; an unknown one is an error naming the
+    closest loop fields and PPO fields."""
+    pairs = split_overrides(overrides)
+    named = {key: text.strip() for key, text in pairs if key in ("ppo_params",
+                                                                 "base_algo_params")}
+    choice = HParams(**{key: named.get(key, loop.get(key)) for key in ("ppo_params",
+                                                                        "base_algo_params")})
+    name = ppo_set_name(choice)
+    ppo = get(name).values() if name else {}
+    for key, _ in pairs:
+        if key in loop or not key.startswith("ppo_"):
+            continue
+        field = key[len("ppo_"):]
+        if field in LOOP_OWNED_PPO_FIELDS:
+            raise UserError(f"'{key}' is not a loop field: the loop sets the PPO set's "
+                            f"{field} from {LOOP_OWNED_PPO_FIELDS[field]}")
+        if field not in ppo:
+            candidates = list(loop.values()) + [f"ppo_{f}" for f in ppo]
+            raise UserError(f"unknown hparam '{key}': neither a loop field nor a field of "
+                            f"the PPO set '{name}'{did_you_mean(key, candidates)}")
+        loop.add_hparam(key, ppo[field])
 
 
 def resolve_tree(hparams):

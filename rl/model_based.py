@@ -42,15 +42,21 @@ def dataset_name(game):
 
 
 def ppo_hparams(loop):
-    """The PPO set inside the world model: the named set, with the loop's ppo_* fields."""
-    name = loop.base_algo_params or loop.ppo_params
+    """The PPO set inside the world model: the named set, with every loop field
+    `ppo_<field>` that names one of its fields (as the original passed them all), its
+    sub-env count from simulated_batch_size and its planned iterations from the
+    loop's epoch schedule."""
+    name = hparams_lib.ppo_set_name(loop)
     if not name:
         raise hparams_lib.UserError("the loop set names no PPO set (base_algo_params or "
                                     "ppo_params)")
     hp = hparams_lib.get(name)
+    for key, value in loop.values().items():
+        field = key[len("ppo_"):]
+        if key.startswith("ppo_") and field in hp and \
+                field not in hparams_lib.LOOP_OWNED_PPO_FIELDS:
+            hp.set_hparam(field, value)
     hp.num_agents = loop.simulated_batch_size
-    hp.epoch_length = loop.ppo_epoch_length
-    hp.learning_rate = loop.ppo_learning_rate
     hp.epochs_num = planned_ppo_iterations(loop)
     return hp
 
