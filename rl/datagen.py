@@ -9,6 +9,7 @@ from hparams.errors import UserError
 from models import saved_policy
 from problems import atari, dataset_files, trajectory
 from rl import collect as collect_lib
+from rl import run_dir
 from rl import evaluation
 
 EPISODE_IDS_PER_EPOCH = 1_000_000  # episode ids of epoch e start at e * this
@@ -78,6 +79,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
     """
     config = config or atari.AtariConfig.from_hparams(game, env_hparams)
     dataset_files.check_data_dir(data_dir)
+    run_dir.lock_directory(data_dir)
     dataset = dataset or random_dataset_name(game)
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch
     env = atari.AtariEnv(config, num_envs or env_hparams.num_envs, seed=seed)

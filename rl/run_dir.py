@@ -6,6 +6,7 @@ that differ. A record written before a field existed (hparams.registry.FIELDS_AD
 still resumes when the field now has the value the older code behaved as.
 """
 
+import fcntl
 import json
 import os
 
@@ -14,10 +15,46 @@ from hparams.registry import FIELDS_ADDED_LATER
 from rl import cli
 
 RECORD = "hparams.json"
+LOCK = ".lock"
+
+# Directories this process holds locked, by real path: the open lock files (the lock
+# lasts as long as the file stays open, so for the life of the process).
+_HELD = {}
+
+
+def lock_directory(directory):
+    """Takes an exclusive lock on `directory` (created if missing) for the rest of this
+    process, so a second process cannot write the same run or dataset at the same time.
+
+    It is an OS file lock (flock) on DIRECTORY/.lock: the kernel drops it when the
+    process ends however it ends, so a SIGKILL never leaves a stale lock behind. Locking
+    a directory this process already holds is a no-op.
+
+    Raises:
+        UserError: another live process holds the lock; the message names its PID.
+    """
+    key = os.path.realpath(directory)
+    if key in _HELD:
+        return
+    path = os.path.join(directory, LOCK)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise UserError(f"'{directory}' is in use by another process (PID {holder}); wait "
+                        "for it to finish or use another directory") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    _HELD[key] = handle
 
 
 def prepare(output_dir, record, command_line=None):
-    """Creates `output_dir` and writes `record` (a JSON-ready dict) to hparams.json, or,
+    """Creates and locks `output_dir` (see lock_directory) and writes `record` (a JSON-ready dict) to hparams.json, or,
     if one is there, checks that it matches. `command_line` (the entrypoint's flags) is
     appended to flags.txt, one block per start or resume.
 
@@ -30,6 +67,7 @@ def prepare(output_dir, record, command_line=None):
         os.makedirs(output_dir, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot create output directory '{output_dir}': {e.strerror}") from None
+    lock_directory(output_dir)
     path = os.path.join(output_dir, RECORD)
     normalized = json.loads(json.dumps(record, sort_keys=True))
     if os.path.exists(path):

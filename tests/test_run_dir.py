@@ -70,3 +70,70 @@ def test_later_fields_neutral_values_are_the_base_sets_defaults():
         defaults.update(hparams.get(name).values())
     for field, neutral in FIELDS_ADDED_LATER.items():
         assert defaults[field] == neutral, field
+
+
+def _hold_lock(directory):
+    """A child process that locks `directory` and waits; returns it once it holds it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from rl import run_dir; "
+         "run_dir.lock_directory(sys.argv[1]); print('locked', flush=True); time.sleep(120)",
+         directory], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "locked"
+    return child
+
+
+def test_a_locked_directory_is_refused_and_sigkill_frees_it(tmp_path):
+    import signal
+
+    out = str(tmp_path / "run")
+    os.makedirs(out)
+    child = _hold_lock(out)
+    try:
+        with pytest.raises(UserError, match=f"in use by another process \\(PID {child.pid}\\)"):
+            run_dir.prepare(out, _record())
+        assert not os.path.exists(os.path.join(out, run_dir.RECORD))  # nothing written
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    # The kernel dropped the dead process's lock: no stale lock to clean up.
+    assert run_dir.prepare(out, _record()) is False
+    run_dir.lock_directory(out)  # this process holds it already: a no-op
+
+
+def test_second_trainer_on_a_busy_output_dir_is_one_line(tmp_path):
+    import signal
+
+    from tests.conftest import run_module
+    out = str(tmp_path / "busy")
+    os.makedirs(out)
+    child = _hold_lock(out)
+    try:
+        result = run_module("rl.trainer_model_free", "--problem=stacked_pong",
+                            "--hparams_set=rlmf_tiny", f"--output_dir={out}")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"in use by another process (PID {child.pid})" in result.stderr
+    assert not os.path.exists(os.path.join(out, "metrics.jsonl"))
+
+
+def test_datagen_refuses_a_data_dir_another_process_writes(tmp_path):
+    import signal
+
+    import hparams
+    from rl import datagen
+    data = str(tmp_path / "data")
+    os.makedirs(data)
+    child = _hold_lock(data)
+    try:
+        with pytest.raises(UserError, match=f"PID {child.pid}"):
+            datagen.generate(data, "pong", 8, hparams.resolve("atari_simple", "num_envs=2"))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert [f for f in os.listdir(data) if f != run_dir.LOCK] == []
