@@ -7,6 +7,7 @@ soon as `hparams` is imported: no set goes missing because some other module was
 
 from hparams.errors import UserError, did_you_mean
 from hparams.hparams import HParams, split_overrides
+from hparams.ranges import check_ranges
 
 _SETS = {}
 
@@ -70,7 +71,8 @@ LOOP_OWNED_PPO_FIELDS = {"epochs_num": "ppo_epochs_num", "num_agents": "simulate
 
 
 def resolve(name, overrides=""):
-    """The named set with `overrides` ('a=1,b=x') applied.
+    """The named set with `overrides` ('a=1,b=x') applied, every field checked against
+    its range (hparams/ranges.py).
 
     A loop set (one that names a PPO set) also takes `ppo_<field>` for every field of its
     PPO set, typed by that set's value: `ppo_entropy_loss_coef=0.02` sets the PPO set's
@@ -79,7 +81,9 @@ def resolve(name, overrides=""):
     hparams = get(name)
     if "ppo_params" in hparams:
         _add_ppo_fields(hparams, overrides)
-    return hparams.parse(overrides)
+    hparams.parse(overrides)
+    check_ranges(hparams)
+    return hparams
 
 
 def ppo_set_name(loop):

@@ -19,6 +19,7 @@ from problems import atari, dataset_files
 from rl import cli
 
 FLAGS = flags.FLAGS
+MAX_ENV_STEPS = 10**9
 flags.DEFINE_string("data_dir", None, "Dataset directory (created if missing).")
 flags.DEFINE_string("tmp_dir", None, "Scratch directory for shards before they are moved "
                     "into --data_dir (default: inside --data_dir).")
@@ -51,6 +52,10 @@ def main(argv):
     if FLAGS.num_env_steps <= 0:
         raise hparams_lib.UserError(f"--num_env_steps must be positive, got "
                                     f"{FLAGS.num_env_steps}")
+    if FLAGS.num_env_steps > MAX_ENV_STEPS:
+        raise hparams_lib.UserError(f"--num_env_steps must be at most {MAX_ENV_STEPS:,} "
+                                    f"(20x the 50M steps of Atari's longest benchmarks), "
+                                    f"got {FLAGS.num_env_steps}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
     atari.check_game(FLAGS.game)
     dataset_files.check_data_dir(FLAGS.data_dir, create=False)

@@ -38,6 +38,23 @@ except SystemExit as e:
     ("rl.trainer_world_model", ["--problem=gym_pong_random", "--model=next_frame_fancy",
                                 "--data_dir=/nonexistent/d", "--output_dir=OUT"],
      "unknown world model"),
+    ("rl.trainer_model_free", ["--problem=stacked_pong", "--hparams_set=rlmf_tiny",
+                               "--hparams=save_every=0", "--output_dir=OUT"],
+     "'save_every' must be at least 1"),
+    ("rl.trainer_model_free", ["--problem=stacked_pong", "--hparams_set=rlmf_tiny",
+                               "--hparams=num_agents=0", "--output_dir=OUT"],
+     "'num_agents' must be at least 1"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_latent_tiny",
+                                "--loop_hparams=ppo_epochs_num=0", "--output_dir=OUT"],
+     "'ppo_epochs_num' must be at least 1"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_latent_tiny",
+                                "--loop_hparams=ppo_entropy_los_coef=0.1", "--output_dir=OUT"],
+     "did you mean: ppo_entropy_loss_coef"),
+    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--model=latent_dynamics",
+                                "--data_dir=/nonexistent/d", "--output_dir=OUT"],
+     "needs a latent set"),
+    ("rl.datagen_with_agent", ["--game=pong", "--num_env_steps=99999999999999999999",
+                               "--data_dir=OUT"], "--num_env_steps must be at most"),
 ])
 def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, message):
     args = [arg.replace("OUT", str(tmp_path / "out")) for arg in args]
@@ -45,6 +62,21 @@ def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, 
                             capture_output=True, text=True, timeout=120)
     assert message in result.stderr, result.stderr[-2000:]
     assert "exit 2 tensorflow loaded: False" in result.stdout, result.stdout[-2000:]
+
+
+def test_every_registered_set_is_within_its_ranges():
+    for name in hparams.list_sets():
+        hparams.resolve(name)  # raises for a field outside hparams/ranges.py's range
+
+
+@pytest.mark.parametrize("override, message", [
+    ("epochs_num=0", "'epochs_num' must be at least 1, got 0"),
+    ("gae_lambda=1.5", "'gae_lambda' must be between 0.0 and 1.0"),
+    ("frame_skip=-1", "'frame_skip' must be at least 1"),
+])
+def test_values_outside_their_range_are_refused(override, message):
+    with pytest.raises(UserError, match=message):
+        hparams.resolve("rlmf_tiny", override)
 
 
 def test_policy_network_must_exist_and_fit_the_observations():
