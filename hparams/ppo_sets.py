@@ -88,7 +88,12 @@ def ppo_atari_base():
     hparams.optimization_epochs = 10
     hparams.optimization_batch_size = 20
     hparams.clipping_coef = 0.2
-    hparams.dropout_ppo = 0.1
+    # The original network has a dropout layer of rate 0.1 that was never active: it
+    # calls tf.layers.dropout without training=True, which then passes its input through. Dropout only in the update would
+    # make every probability ratio differ from 1 before the first step (see
+    # benchmarks/ppo_first_step.py), so the rate is 0; a set that wants dropout sets
+    # dropout_ppo and accepts that.
+    hparams.dropout_ppo = 0.0
     return hparams
 
 

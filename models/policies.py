@@ -62,10 +62,11 @@ class PolicyHeads(tf.keras.layers.Layer):
 
 
 class SimpleCnn(tf.keras.Model):
-    """SimPLe's small policy CNN: two 5x5 stride-2 convolutions of 32 filters, dropout,
-    dense 128, logits and value heads."""
+    """SimPLe's small policy CNN: two 5x5 stride-2 convolutions of 32 filters, dropout
+    (rate 0 unless a set names one: the original's layer was never active), dense 128,
+    logits and value heads."""
 
-    def __init__(self, num_actions, dropout=0.1, compute_dtype="float32"):
+    def __init__(self, num_actions, dropout=0.0, compute_dtype="float32"):
         super().__init__()
         relu = tf.nn.relu
         dtype = _trunk_dtype(compute_dtype)

@@ -208,3 +208,29 @@ def test_policy_checkpoint_names_every_variable(tmp_path, set_name):
     path = tf.train.Checkpoint(network=network).save(str(tmp_path / "ckpt"))
     saved = [n for n, _ in tf.train.list_variables(path) if n.startswith("network/")]
     assert len(saved) == len(network.trainable_variables)
+
+
+def test_every_ppo_set_acts_and_updates_with_the_same_network():
+    """PPO's update calls the network with training=True and acting with training=False;
+    no set may make those differ (the ratios would start off 1 before any step)."""
+    checked = 0
+    for name in hparams.list_sets():
+        hp = hparams.get(name)
+        if "policy_network" not in hp or "num_agents" not in hp:
+            continue
+        if hp.policy_network == "mlp":
+            obs_space, example = gym.spaces.Box(-1, 1, (8,), np.float32), \
+                np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+        else:
+            shape = (hp.frame_stack_size, 210 // hp.resize_height_factor,
+                     160 // hp.resize_width_factor, 1 if hp.grayscale else 3)
+            if hp.frame_height:
+                shape = (hp.frame_stack_size, hp.frame_height, hp.frame_width, shape[-1])
+            obs_space = gym.spaces.Box(0, 255, shape, np.uint8)
+            example = np.random.default_rng(0).integers(0, 255, (4,) + shape, np.uint8)
+        network = policies.make_policy_network(hp, obs_space, gym.spaces.Discrete(6))
+        acting = network(example, training=False).logits.numpy()
+        updating = network(example, training=True).logits.numpy()
+        np.testing.assert_array_equal(acting, updating, err_msg=name)
+        checked += 1
+    assert checked >= 10
