@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import hparams  # noqa: E402
-from rl import anchors, model_based  # noqa: E402
+from rl import model_based  # noqa: E402
 
 
 def main():
@@ -39,7 +39,6 @@ def main():
            if k.endswith("_unclipped")}
     at_zero = {k: v for k, v in raw.items() if k.startswith("temp_0.0_")}
     best = max(raw.items(), key=lambda kv: kv[1]) if raw else (None, None)
-    random_score, simple_score = anchors.SCORES_100K.get(args.game, (None, None))
     print(json.dumps({
         "game": args.game, "seed": args.seed, "loop_hparams_set": args.loop_hparams_set,
         "loop_hparams": overrides, "output_dir": out,
@@ -48,7 +47,9 @@ def main():
         "simulated_env_steps": summary["simulated_env_steps"],
         "phase_seconds": {k: round(v, 1) for k, v in summary["phase_seconds"].items()},
         "wall_seconds_this_run": round(wall, 1),
-        "reference": {"random": random_score, "SimPLe": simple_score},
+        # Random play, the best constant action (measured with the evaluation's
+        # settings), model-free PPO at 100K and SimPLe: the scores to read these beside.
+        "baselines": summary["baselines"],
         "learning_curve": os.path.join(out, "learning_curve.png"),
     }, indent=2))
 

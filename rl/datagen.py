@@ -8,6 +8,7 @@ from absl import logging
 from hparams.errors import UserError
 from models import saved_policy
 from problems import atari, dataset_files, trajectory
+from rl import baselines
 from rl import collect as collect_lib
 from rl import run_dir
 from rl import evaluation
@@ -44,9 +45,13 @@ def load_agent(policy_path, game, temperature, seed):
 
 
 def evaluate_agent(policy_path, game, num_episodes, temperature=1.0, num_envs=8, seed=0):
-    """Mean raw and clipped return of a SavedModel policy over full real episodes."""
+    """Mean raw and clipped return of a SavedModel policy over full real episodes, its
+    action shares and entropy, and under "baselines" the scores it is to be read beside
+    (rl/baselines.py; the constant actions played with the same settings)."""
     policy, config = load_agent(policy_path, game, temperature, seed)
-    return evaluation.evaluate(policy, config, num_episodes, num_envs=num_envs, seed=seed)
+    result = evaluation.evaluate(policy, config, num_episodes, num_envs=num_envs, seed=seed)
+    result["baselines"] = baselines.references(game, config, num_episodes, num_envs, seed)
+    return result
 
 
 def next_epoch(data_dir, dataset):

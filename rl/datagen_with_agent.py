@@ -86,11 +86,16 @@ def _evaluate():
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
     atari.check_game(FLAGS.game)
     from rl import datagen  # loads TensorFlow: only once the flags are known good
+    from rl.baselines import reference_line as baselines_line
 
     result = datagen.evaluate_agent(FLAGS.agent_policy_path, FLAGS.game, FLAGS.eval_episodes,
                                     temperature=FLAGS.temperature,
                                     num_envs=env_hparams.num_envs, seed=FLAGS.seed)
     logging.info("evaluation: %s", json.dumps(result, sort_keys=True))
+    print(f"eval: {FLAGS.game}, mean raw return {result['mean_raw_return']:.2f} over "
+          f"{result['episodes']} episodes at temperature {FLAGS.temperature} (action "
+          f"entropy {result['action_entropy']:.2f}); "
+          f"{baselines_line(result['baselines'])}", flush=True)
     print(json.dumps(result, sort_keys=True))
 
 

@@ -21,7 +21,9 @@ def evaluate(policy, config, num_episodes, num_envs=8, seed=0, label="eval"):
 
     Returns:
         dict: episodes, mean_raw_return, mean_clipped_return, std_raw_return,
-        mean_length, raw_returns (list), steps.
+        mean_length, raw_returns (list), steps, action_shares (the share of each action
+        in all steps played) and action_entropy (of those shares, in nats: 0 for a policy
+        that always takes one action, log(num_actions) for uniform play).
     """
     return evaluate_settings(lambda observations, _: policy(observations), [(config, 0.0)],
                              num_episodes, num_envs, seed, label)[0]
@@ -81,12 +83,15 @@ class _SettingRun:
         self.length = np.zeros(self.num_envs, np.int64)
         self.finished = []
         self.steps = 0
+        self.action_counts = np.zeros(self.env.single_action_space.n, np.int64)
 
     @property
     def active(self):
         return bool((self.quota > 0).any())
 
     def step(self, actions):
+        self.action_counts += np.bincount(np.asarray(actions, np.int64),
+                                          minlength=len(self.action_counts))
         self.observations, rewards, terminated, truncated, info = self.env.step(actions)
         self.raw += info["raw_reward"]
         self.clipped += rewards
@@ -100,6 +105,7 @@ class _SettingRun:
 
     def result(self):
         raw_returns = [float(f[0]) for f in self.finished]
+        shares = self.action_counts / max(1, self.action_counts.sum())
         return {
             "episodes": len(self.finished),
             "mean_raw_return": float(np.mean(raw_returns)),
@@ -108,4 +114,6 @@ class _SettingRun:
             "mean_length": float(np.mean([f[2] for f in self.finished])),
             "raw_returns": raw_returns,
             "steps": self.steps,
+            "action_shares": shares.tolist(),
+            "action_entropy": float(-np.sum(shares[shares > 0] * np.log(shares[shares > 0]))),
         }

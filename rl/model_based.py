@@ -28,7 +28,7 @@ from models import catalog, policies, precision, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
-from rl import anchors, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
+from rl import baselines, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
 from rl import metrics as metrics_lib
 from rl import world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
@@ -255,8 +255,11 @@ class ModelBasedLoop:
                         result[key]
                     values[f"mean_reward/eval/sampling_temp_{temperature}_max_noops_"
                            f"{noops}_{kind}"] = result[key]
+                setting = f"temp_{temperature}_noops_{noops}"
+                values[f"eval/action_entropy/{setting}"] = result["action_entropy"]
                 lines.append(f"temp {temperature}, noops {noops}: "
-                             f"{result['mean_raw_return']:.2f}")
+                             f"{result['mean_raw_return']:.2f} (action entropy "
+                             f"{result['action_entropy']:.2f})")
             world_model = self._world_model()
             _, dev_arrays = self._data_arrays()
             for horizon in (12, 50):
@@ -265,10 +268,14 @@ class ModelBasedLoop:
                     stack_size=loop.frame_stack_size, seed=self.seed + epoch)["reward_accuracy"]
                 values[f"reward_accuracy/at_{horizon}"] = accuracy
                 values[f"world_model/reward_accuracy_at_{horizon}"] = accuracy
+            found = self.references()
+            for label, score in found.items():
+                if label.startswith("best constant action"):
+                    values["baseline/best_constant_action"] = score
             self._write_metrics("eval", real - 1, real, values)
             self.plot()
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] eval after {real} real steps: "
-                  + "; ".join(lines), flush=True)
+                  + "; ".join(lines) + f" [{baselines.reference_line(found)}]", flush=True)
         self._run_phase(f"eval_{epoch}", run)
 
     def _write_metrics(self, phase, last_finished_step, step, values):
@@ -358,6 +365,13 @@ class ModelBasedLoop:
 
     # ----- reporting -----
 
+    def references(self):
+        """The baselines beside every score (rl/baselines.py): the best constant action
+        is measured with the evaluation's frame format, no-ops and episode count."""
+        config = dataclasses.replace(self.config, max_num_noops=self.loop.eval_max_num_noops)
+        return baselines.references(self.game, config, self.loop.eval_episodes,
+                                    self.loop.eval_envs, seed=0)
+
     def plot(self):
         series = {}
         for record in metrics_lib.read_metrics(self.output_dir):
@@ -365,12 +379,8 @@ class ModelBasedLoop:
             if name.startswith("eval/mean_return/") and name.endswith("_unclipped"):
                 label = name[len("eval/mean_return/"):-len("_unclipped")]
                 series.setdefault(label, []).append((record["step"], record["value"]))
-        references = {}
-        if self.game in anchors.SCORES_100K:
-            random_score, simple_score = anchors.SCORES_100K[self.game]
-            references = {"random": random_score, "SimPLe": simple_score}
         plot.learning_curve_png(os.path.join(self.output_dir, "learning_curve.png"), series,
-                                references, f"{self.game}: real-env return (raw) vs real "
+                                self.references(), f"{self.game}: real-env return (raw) vs real "
                                 "env steps used")
 
     def summary(self):
@@ -382,7 +392,8 @@ class ModelBasedLoop:
         return {"real_env_steps": self.state.data["real_env_steps"],
                 "simulated_env_steps": self.state.data["simulated_env_steps"],
                 "phase_seconds": self.state.data["phase_seconds"],
-                "final_eval": last}
+                "final_eval": last,
+                "baselines": self.references()}
 
     def run(self):
         loop = self.loop
@@ -398,12 +409,10 @@ class ModelBasedLoop:
         result = self.summary()
         scores = {k[len("eval/mean_return/"):]: round(v, 2)
                   for k, v in result["final_eval"].items() if k.endswith("_unclipped")}
-        reference = anchors.SCORES_100K.get(self.game)
         print(f"final: {self.game}, {result['real_env_steps']} real env steps, "
               f"{result['simulated_env_steps']} simulated steps", flush=True)
         print(f"final: mean raw return {json.dumps(scores)}"
-              + (f" (random {reference[0]}, SimPLe {reference[1]})" if reference else ""),
-              flush=True)
+              + f" ({baselines.reference_line(self.references())})", flush=True)
         return result
 
 

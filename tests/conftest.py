@@ -3,12 +3,18 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 import models  # noqa: F401  (TensorFlow's CPU allocator as the entrypoints choose it)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Constant-action baselines are measured once per test session (and by the entrypoints
+# the tests start, which inherit this), never read from or written to the user's cache.
+os.environ["RL_BASELINES_CACHE"] = os.path.join(tempfile.mkdtemp(prefix="rl_baselines_"),
+                                                "constant_actions.json")
 
 
 def run_module(module, *args, timeout=600, env=None):

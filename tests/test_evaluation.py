@@ -37,3 +37,34 @@ def test_settings_in_lockstep_match_separate_evaluations():
         assert result == alone
         assert result["episodes"] == 3 and result["steps"] > 0
     assert len(calls) == max(result["steps"] for result in together) // 2
+
+
+def test_action_shares_and_entropy_show_a_collapsed_policy():
+    config = atari.AtariConfig(game="pong", grayscale=True, resize_height_factor=4,
+                               resize_width_factor=4, max_num_noops=0)
+    always = evaluation.evaluate(lambda obs: np.full(len(obs), 2), config, 1, num_envs=1)
+    assert always["action_shares"] == [0, 0, 1, 0, 0, 0] and always["action_entropy"] == 0
+    mixed = evaluation.evaluate(lambda obs: np.arange(len(obs)) % 2 + 2 * (obs.sum() % 2),
+                                config, 2, num_envs=2)
+    assert 0 < mixed["action_entropy"] <= np.log(6)
+    assert abs(sum(mixed["action_shares"]) - 1) < 1e-9
+
+
+def test_constant_action_baselines_are_measured_once_and_cached(tmp_path, monkeypatch):
+    from rl import baselines
+
+    monkeypatch.setenv(baselines.CACHE_ENV, str(tmp_path / "cache.json"))
+    config = atari.AtariConfig(game="freeway", grayscale=True, resize_height_factor=4,
+                               resize_width_factor=4, max_num_noops=0)
+    returns = baselines.constant_action_returns(config, 1, num_envs=1)
+    # Freeway: NOOP and DOWN never cross; always UP crosses about 21 times.
+    assert returns[0] == 0 and returns[2] == 0 and 18 <= returns[1] <= 25
+    found = baselines.references("freeway", config, 1, num_envs=1)
+    assert found == {"random": 0.0, "best constant action (1)": returns[1],
+                     "model-free PPO at 100K": 2.2, "SimPLe": 16.7}
+
+    def no_playing(*args, **kwargs):
+        raise AssertionError("played again instead of reading the cache")
+    monkeypatch.setattr(evaluation, "evaluate", no_playing)
+    assert baselines.constant_action_returns(config, 1, num_envs=1) == returns
+    assert "best constant action (1)" in baselines.reference_line(found)

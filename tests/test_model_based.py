@@ -170,7 +170,13 @@ def test_whole_loop_writes_everything(loop_run):
     assert "uniform random actions held for 4 steps on average" in result.stdout
     lines = result.stdout.strip().splitlines()
     assert lines[-3].startswith("final: freeway, 600 real env steps, 60 simulated steps")
+    # Every score beside random play, the best constant action (measured: on Freeway
+    # always UP crosses about 21 times a game), model-free PPO at 100K and SimPLe.
+    assert "best constant action (1)" in lines[-2] and "model-free PPO at 100K 2.2" in lines[-2]
+    assert "action entropy" in result.stdout
     summary = json.loads(lines[-1])
+    assert summary["baselines"]["best constant action (1)"] >= 18
+    assert {"baseline/best_constant_action", "eval/action_entropy/temp_0.0_noops_0"} <= names
     assert summary["real_env_steps"] == 600
     assert set(summary["phase_seconds"]) == {"collect", "world_model", "ppo", "eval"}
 

@@ -120,6 +120,11 @@ def test_datagen_with_agent_policy_and_eval(trained, tmp_path):
     assert evaluation["episodes"] == 2 and len(evaluation["raw_returns"]) == 2
     assert -21 <= evaluation["mean_raw_return"] <= 21
     assert evaluation["mean_clipped_return"] == evaluation["mean_raw_return"]  # Pong: +-1
+    # Read beside its baselines, the constant actions measured with the same settings.
+    assert evaluation["baselines"]["random"] == -20.7
+    assert [k for k in evaluation["baselines"] if k.startswith("best constant action")]
+    assert "model-free PPO at 100K -20.3" in result.stdout
+    assert len(evaluation["action_shares"]) == 6 and evaluation["action_entropy"] >= 0
 
 
 @pytest.mark.parametrize("args, message", [
