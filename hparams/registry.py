@@ -116,6 +116,16 @@ def _add_ppo_fields(loop, overrides):
         loop.add_hparam(key, ppo[field])
 
 
+def check_subsets(loop):
+    """Raises UserError naming the loop field whose value is not a registered set (the
+    closest sets named too)."""
+    for field in SUBSET_FIELDS:
+        name = loop.get(field)
+        if isinstance(name, str) and name and name not in _SETS:
+            raise UserError(f"loop field '{field}' names an unknown hparams set '{name}'"
+                            f"{did_you_mean(name, _SETS)}")
+
+
 def resolve_tree(hparams):
     """A JSON-ready dict of `hparams` in which every sub-set named by a field in
     SUBSET_FIELDS is expanded under '<field>_resolved'. This is what runs write to

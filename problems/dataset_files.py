@@ -25,10 +25,11 @@ def stats_path(data_dir, dataset, epoch):
     return os.path.join(data_dir, f"{epoch_prefix(dataset, epoch)}.stats.json")
 
 
-def check_data_dir(data_dir, create=True):
-    """Raises UserError if `data_dir` cannot hold data (it is a file, say)."""
+def check_data_dir(data_dir, create=True, flag="--data_dir"):
+    """Raises UserError if `data_dir` cannot hold data (it is a file, say); the message
+    names it as `flag`."""
     if os.path.exists(data_dir) and not os.path.isdir(data_dir):
-        raise UserError(f"--data_dir '{data_dir}' is a file, not a directory")
+        raise UserError(f"{flag} '{data_dir}' is a file, not a directory")
     if create:
         try:
             os.makedirs(data_dir, exist_ok=True)
@@ -60,9 +61,39 @@ def remove_incomplete_epoch(data_dir, dataset, epoch):
         shutil.rmtree(path, ignore_errors=True)
 
 
+# What every epoch's stats file holds (a "shards" list too, since it was added).
+STATS_KEYS = ("epoch", "frames", "train_frames", "dev_frames", "episodes",
+              "finished_episodes", "mean_raw_return", "mean_clipped_return", "frame_format")
+
+
 def read_epoch_stats(data_dir, dataset, epoch):
-    with open(stats_path(data_dir, dataset, epoch)) as f:
-        return json.load(f)
+    """One epoch's stats file.
+
+    Raises:
+        UserError: the file is truncated, not JSON or lacks a field; the message says
+            which file and how to recover.
+    """
+    path = stats_path(data_dir, dataset, epoch)
+    fix = (f"remove that epoch's files ({epoch_prefix(dataset, epoch)}.*) and collect it "
+           "again")
+    try:
+        with open(path) as f:
+            stats = json.load(f)
+    except json.JSONDecodeError as e:
+        raise UserError(f"'{path}' is truncated or not JSON ({e.msg} at character "
+                        f"{e.pos}); {fix}") from None
+    missing = [key for key in STATS_KEYS if not isinstance(stats, dict) or key not in stats]
+    if missing:
+        raise UserError(f"'{path}' lacks {', '.join(missing)}; {fix}")
+    return stats
+
+
+def missing_shards(data_dir, dataset, epoch, split):
+    """The shards of `split` that the epoch's stats file lists but data_dir lacks (none
+    for stats written before shards were listed)."""
+    stats = read_epoch_stats(data_dir, dataset, epoch)
+    return [name for name in stats.get("shards", [])
+            if f".{split}-" in name and not os.path.exists(os.path.join(data_dir, name))]
 
 
 def dataset_stats(data_dir, dataset):

@@ -38,6 +38,10 @@ def shard_paths(data_dir, dataset, split, epochs=None):
                         f"{missing}; it has {available}")
     paths = []
     for epoch in epochs:
+        lost = dataset_files.missing_shards(data_dir, dataset, epoch, split)
+        if lost:
+            raise UserError(f"dataset '{dataset}' in '{data_dir}' is missing {len(lost)} "
+                            f"{split} shard(s) its stats file lists: {', '.join(lost)}")
         prefix = glob.escape(os.path.join(data_dir, dataset_files.epoch_prefix(dataset, epoch)))
         paths += sorted(glob.glob(f"{prefix}.{split}-*.tfrecord"))
     return paths

@@ -158,4 +158,6 @@ class TrajectoryWriter:
             "mean_raw_return": float(np.mean([v[0] for v in finished])) if finished else None,
             "mean_clipped_return": float(np.mean([v[1] for v in finished])) if finished else None,
             "frame_format": self.frame_format,
+            # What was written, so a reader can tell a shard that went missing.
+            "shards": list(self._names),
         }

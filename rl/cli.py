@@ -50,6 +50,13 @@ def require_flags(*names):
             raise UserError(f"--{name} is required")
 
 
+def check_output_dir(path):
+    """Raises UserError if --output_dir exists and is not a directory: checked before
+    TensorFlow loads, so the mistake costs a second."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"--output_dir '{path}' is a file, not a directory")
+
+
 def define_list_flag():
     flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
 

@@ -60,7 +60,7 @@ def main(argv):
     atari.check_game(FLAGS.game)
     dataset_files.check_data_dir(FLAGS.data_dir, create=False)
     if FLAGS.tmp_dir:
-        dataset_files.check_data_dir(FLAGS.tmp_dir, create=False)
+        dataset_files.check_data_dir(FLAGS.tmp_dir, create=False, flag="--tmp_dir")
     from rl import datagen  # loads TensorFlow: only once the flags are known good
 
     policy = config = None
@@ -72,7 +72,7 @@ def main(argv):
     stats = datagen.generate(FLAGS.data_dir, FLAGS.game, FLAGS.num_env_steps, env_hparams,
                              policy=policy, config=config, dataset=dataset,
                              epoch=FLAGS.epoch, seed=FLAGS.seed, tmp_dir=FLAGS.tmp_dir)
-    summary = {k: v for k, v in stats.items() if k != "frame_format"}
+    summary = {k: v for k, v in stats.items() if k not in ("frame_format", "shards")}
     logging.info("dataset statistics: %s", json.dumps(summary, sort_keys=True))
     print(json.dumps(summary, sort_keys=True))
 

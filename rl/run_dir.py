@@ -71,8 +71,13 @@ def prepare(output_dir, record, command_line=None):
     path = os.path.join(output_dir, RECORD)
     normalized = json.loads(json.dumps(record, sort_keys=True))
     if os.path.exists(path):
-        with open(path) as f:
-            previous = json.load(f)
+        try:
+            with open(path) as f:
+                previous = json.load(f)
+        except json.JSONDecodeError as e:
+            raise UserError(f"'{path}' is truncated or not JSON ({e.msg} at character "
+                            f"{e.pos}); it records the settings this run was started with: "
+                            "restore it, or use a new --output_dir") from None
         upgraded = _with_later_fields(previous, normalized)
         if upgraded != normalized:
             raise UserError(f"'{output_dir}' holds a run with different settings "

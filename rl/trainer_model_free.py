@@ -31,6 +31,7 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("problem", "hparams_set", "output_dir")
+    cli.check_output_dir(FLAGS.output_dir)
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
     catalog.check_policy_network(resolve_problem(FLAGS.problem), hparams)
     from rl import model_free  # loads TensorFlow: only once the flags are known good

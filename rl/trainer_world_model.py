@@ -46,6 +46,9 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("data_dir", "output_dir", "problem")
+    cli.check_output_dir(FLAGS.output_dir)
+    if FLAGS.train_steps <= 0:
+        raise hparams_lib.UserError(f"--train_steps must be positive, got {FLAGS.train_steps}")
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
     model_name = FLAGS.model or hparams.model
     catalog.check_world_model_name(model_name, hparams)

@@ -55,9 +55,30 @@ except SystemExit as e:
      "needs a latent set"),
     ("rl.datagen_with_agent", ["--game=pong", "--num_env_steps=99999999999999999999",
                                "--data_dir=OUT"], "--num_env_steps must be at most"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_latent_tiny",
+                                "--loop_hparams=generative_model_params=latent_dynamics_tin",
+                                "--output_dir=OUT"],
+     "loop field 'generative_model_params' names an unknown hparams set 'latent_dynamics_tin'"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_latent_tiny",
+                                "--loop_hparams=generative_model_params=next_frame_tiny",
+                                "--output_dir=OUT"], "needs a latent set"),
+    ("rl.trainer_model_based", ["--loop_hparams_set=rlmb_latent_tiny", "--output_dir=FILE"],
+     "is a file, not a directory"),
+    ("rl.trainer_model_free", ["--problem=stacked_pong", "--hparams_set=rlmf_tiny",
+                               "--output_dir=FILE"], "--output_dir 'FILE' is a file"),
+    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--data_dir=/nonexistent/d",
+                                "--output_dir=FILE"], "is a file, not a directory"),
+    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--data_dir=/nonexistent/d",
+                                "--train_steps=0", "--output_dir=OUT"],
+     "--train_steps must be positive"),
+    ("rl.datagen_with_agent", ["--game=pong", "--data_dir=OUT", "--tmp_dir=FILE"],
+     "--tmp_dir 'FILE' is a file"),
 ])
 def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, message):
-    args = [arg.replace("OUT", str(tmp_path / "out")) for arg in args]
+    (tmp_path / "a_file").write_text("not a directory")
+    args = [arg.replace("OUT", str(tmp_path / "out")).replace("FILE", str(tmp_path / "a_file"))
+            for arg in args]
+    message = message.replace("FILE", str(tmp_path / "a_file"))
     result = subprocess.run([sys.executable, "-c", PROBE, module, *args], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert message in result.stderr, result.stderr[-2000:]

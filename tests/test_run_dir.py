@@ -137,3 +137,14 @@ def test_datagen_refuses_a_data_dir_another_process_writes(tmp_path):
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert [f for f in os.listdir(data) if f != run_dir.LOCK] == []
+
+
+def test_a_truncated_run_record_is_one_line(tmp_path):
+    out = str(tmp_path / "run")
+    run_dir.prepare(out, _record())
+    path = os.path.join(out, run_dir.RECORD)
+    text = open(path).read()
+    with open(path, "w") as f:
+        f.write(text[:len(text) // 2])
+    with pytest.raises(UserError, match="is truncated or not JSON.*use a new --output_dir"):
+        run_dir.prepare(out, _record())

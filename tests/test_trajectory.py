@@ -217,3 +217,30 @@ def test_pong_dataset_statistics(pong_dataset):
     assert len(dev["frame"]) == stats["dev_frames"] > 0
     assert set(np.unique(arrays["reward"])) <= {-1, 0, 1}
     assert arrays["reward"].sum() <= 0  # random Pong loses points far more than it wins
+
+
+def test_a_missing_shard_is_refused_by_name(tmp_path):
+    write_episodes(str(tmp_path), [30, 20], num_train_shards=3)
+    stats = dataset_files.read_epoch_stats(str(tmp_path), "hand", 0)
+    assert len(stats["shards"]) == 4  # 3 train + 1 dev, as written
+    lost = [name for name in stats["shards"] if ".train-" in name][1]
+    os.remove(os.path.join(tmp_path, lost))
+    with pytest.raises(UserError, match=f"missing 1 train shard.*{lost}"):
+        input_pipeline.load_split(str(tmp_path), "hand", "train")
+    assert len(input_pipeline.load_split(str(tmp_path), "hand", "dev")["frame"]) > 0
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda text: text[:len(text) // 2], "is truncated or not JSON"),
+    (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "frames"}),
+     "lacks frames"),
+])
+def test_a_damaged_stats_file_is_one_line(tmp_path, damage, message):
+    write_episodes(str(tmp_path), [30])
+    path = dataset_files.stats_path(str(tmp_path), "hand", 0)
+    text = open(path).read()
+    with open(path, "w") as f:
+        f.write(damage(text))
+    with pytest.raises(UserError, match=message) as error:
+        dataset_files.dataset_stats(str(tmp_path), "hand")
+    assert "collect it again" in str(error.value) and path in str(error.value)
