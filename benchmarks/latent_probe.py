@@ -73,6 +73,8 @@ def train_world_model(model, train, dev, hp, seconds, directory):
         print(f"dev {key}: {np.round(metrics[key], 4).tolist()}", flush=True)
     print(f"dev rewarded steps {metrics['rewarded_steps']:.0f}, predicted right "
           f"{metrics['rewarded_steps_correct']:.0f}", flush=True)
+    print(f"dev squared error on moving pixels {metrics['moving_pixel_error']:.4f} (copy "
+          f"last {metrics['baseline_copy_last/moving_pixel_error']:.4f})", flush=True)
 
 
 def main():

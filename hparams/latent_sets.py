@@ -27,6 +27,9 @@ def latent_dynamics_cpu():
         # rewards are rare the reward head otherwise learns never to predict one.
         rewarded_sequence_fraction=0.25,
         reconstruction_loss_coef=100.0,
+        # Extra weight of the reconstruction error where a frame changed from the one
+        # before (models/latent_world_model.motion_weights); 0: a plain squared error.
+        moving_pixel_weight=0.0,
         consistency_loss_coef=1.0,
         reward_loss_coef=1.0,
         done_loss_coef=0.1,

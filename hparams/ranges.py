@@ -67,6 +67,7 @@ RANGES = {
     "rewarded_window_repeats": COUNT, "learning_rate_warmup_steps": NON_NEGATIVE,
     "reconstruction_loss_coef": NON_NEGATIVE, "consistency_loss_coef": NON_NEGATIVE,
     "reward_loss_coef": NON_NEGATIVE, "done_loss_coef": NON_NEGATIVE,
+    "moving_pixel_weight": NON_NEGATIVE,
 }
 
 

@@ -24,6 +24,7 @@ FIELDS_ADDED_LATER = {
     "rewarded_window_repeats": 1,        # world-model sets: no oversampling
     "value_clipping_coef": 0.0,          # PPO sets: plain value loss
     "generative_model_compute_dtype": "",  # loop sets: the world-model set's own dtype
+    "moving_pixel_weight": 0.0,          # latent sets: a plain squared frame error
 }
 
 

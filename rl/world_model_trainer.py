@@ -220,5 +220,7 @@ def _describe_dev(dev):
                 f"{dev['baseline_copy_last/pixel_accuracy']:.4f}), reward accuracy "
                 f"{dev['reward_accuracy']:.3f}")
     return (f", dev squared frame error {dev['frame_error']:.5f} (copy last "
-            f"{dev['baseline_copy_last/frame_error']:.5f}), rewards predicted "
+            f"{dev['baseline_copy_last/frame_error']:.5f}), on moving pixels "
+            f"{dev['moving_pixel_error']:.4f} "
+            f"({dev['baseline_copy_last/moving_pixel_error']:.4f}), rewards predicted "
             f"{dev['rewarded_steps_correct']:.0f} of {dev['rewarded_steps']:.0f}")

@@ -157,3 +157,17 @@ def test_exported_latent_policy_acts_from_raw_frames(tmp_path, pong_arrays):
     np.testing.assert_allclose(loaded.outputs(stacks)["logits"], in_process, atol=1e-4)
     np.testing.assert_array_equal(loaded.act(stacks, 0.0), np.argmax(in_process, -1))
     assert loaded.observation_format["game"] == "pong"
+
+
+def test_motion_weights_weigh_the_pixels_that_changed():
+    from models.latent_world_model import motion_weights
+
+    frames = np.zeros((1, 3, 2, 2, 1), np.float32)  # stack 2 + 1 step
+    frames[0, 1, 0, 0] = 0.5   # the newest input frame changed at (0, 0)
+    frames[0, 2, 1, 1] = 0.01  # the next frame barely changed at (1, 1): not counted
+    weights = motion_weights(tf.constant(frames), 2, 9.0).numpy()
+    assert weights.shape == (1, 2, 2, 2, 1)
+    np.testing.assert_array_equal(weights[0, 0, :, :, 0], [[10, 1], [1, 1]])
+    # The following frame returned to 0 at (0, 0): a change again.
+    np.testing.assert_array_equal(weights[0, 1, :, :, 0], [[10, 1], [1, 1]])
+    assert np.all(motion_weights(tf.constant(frames), 2, 0.0).numpy() == 1)
