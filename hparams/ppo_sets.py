@@ -39,7 +39,8 @@ def ppo_base():
         mlp_hidden_sizes=[64, 64],
         init_log_std=0.0,
         # float32 | bfloat16: the CNN body's arithmetic (heads stay float32). bfloat16
-        # makes a Nature-CNN update 1.7x faster on CPUs with AVX512_BF16.
+        # makes a Nature-CNN update faster on CPUs with AVX512_BF16, and several times
+        # slower where it is emulated (models/precision.py).
         policy_compute_dtype="float32",
         save_every=50,               # iterations between checkpoints
     )
@@ -165,9 +166,8 @@ def ppo_atari_cleanrl():
     (CleanRL's clip_vloss). They also end episodes on a life loss and press FIRE at reset;
     this set does neither, which matters for Breakout, not for Pong.
 
-    Until 2026-11-25 this set annealed over 2.5M agent steps (epochs_num=2441) without
-    value clipping; the figures measured so are reproduced with
-    `--hparams=epochs_num=2441,value_clipping_coef=0.0` (see benchmarks/RESULTS.md).
+    An earlier version annealed over 2.5M agent steps without value clipping
+    (`--hparams=epochs_num=2441,value_clipping_coef=0.0` reproduces it).
     """
     hparams = env_sets.add_atari_format(ppo_base(), env_sets.atari_nature)
     hparams.policy_network = "nature_cnn"

@@ -2,9 +2,9 @@
 
 TensorFlow's CPU kernel for a convolution's kernel gradient (Conv2DBackpropFilter) runs
 thousands of small matrix products per call. For the Nature CNN's shapes (256 samples of
-84x84, few channels, strides 4 and 2) it was the slowest part of a PPO update: the
-first layer took 73 ms of a 217 ms minibatch step on a 2-core AVX2 CPU, about 23
-GFLOP/s where the forward pass runs at 75.
+84x84, few channels, strides 4 and 2) it was the slowest part of a PPO update, at a
+fraction of the rate the forward pass reaches (benchmarks/RESULTS.md, "Speed against
+peers").
 
 The same gradient is a plain convolution with the roles swapped: for a VALID convolution
 with stride s,

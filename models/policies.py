@@ -89,8 +89,8 @@ class NatureCnn(tf.keras.Model):
     """The DQN Nature CNN (as CleanRL and the RL Zoo use for Atari PPO).
 
     Its convolutions are models.conv.Conv2D, whose kernel gradient made the PPO minibatch
-    step 1.13-1.28x faster (benchmarks/policy_step_ab.py). SimpleCnn keeps Keras's Conv2D:
-    on its 105x80x12 input the transpose that form needs costs what it saves (0.99x)."""
+    step faster (benchmarks/policy_step_ab.py measures it). SimpleCnn keeps Keras's Conv2D:
+    on its 105x80x12 input the transpose that form needs costs what it saves."""
 
     def __init__(self, num_actions, compute_dtype="float32"):
         super().__init__()

@@ -2,8 +2,8 @@
 
 bfloat16 arithmetic is fast only where the CPU has bfloat16 instructions (x86 AVX512_BF16
 or AMX, ARM BF16). Elsewhere oneDNN emulates it, and the same network runs several times
-slower than in float32: measured on a 2-core AVX2 AMD EPYC, a Nature-CNN PPO update took
-25.4 s against 3.1 s in float32 (benchmarks/ppo_iteration_profile.py). A set that asks for
+slower than in float32 (benchmarks/RESULTS.md; benchmarks/ppo_iteration_profile.py
+measures it). A set that asks for
 bfloat16 still gets it (hparams mean what they say), with one warning saying so.
 """
 
