@@ -36,7 +36,7 @@ def evaluate_settings(policy, settings, num_episodes, num_envs=8, seed=0, label=
     Each setting gets its own envs, seeded alike, and the same quotas that a call of
     `evaluate` would give it. All settings' envs step in lockstep and one policy call
     chooses the actions of all of them, one call per step instead of one per setting
-    (a policy call costs about the same for 8 observations as for 32).
+    (the fixed cost of a policy call is paid once per step, not once per setting).
 
     Args:
         policy: maps (observations, temperatures) to actions, one temperature per row.
