@@ -36,6 +36,7 @@ def main(argv):
     hparams_lib.check_subsets(loop)
     catalog.check_world_model_name(loop.generative_model,
                                    hparams_lib.get(loop.generative_model_params))
+    cli.claim_directory(FLAGS.output_dir)
     from rl import model_based  # loads TensorFlow: only once the flags are known good
 
     summary = model_based.train(loop, FLAGS.output_dir, seed=FLAGS.seed,

@@ -34,6 +34,7 @@ def main(argv):
     cli.check_output_dir(FLAGS.output_dir)
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
     catalog.check_policy_network(resolve_problem(FLAGS.problem), hparams)
+    cli.claim_directory(FLAGS.output_dir)
     from rl import model_free  # loads TensorFlow: only once the flags are known good
 
     summary = model_free.train(FLAGS.problem, hparams, FLAGS.output_dir, seed=FLAGS.seed,

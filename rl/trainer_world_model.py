@@ -57,6 +57,7 @@ def main(argv):
         raise hparams_lib.UserError(f"{model_name} trains on one device; --strategy="
                                     f"{FLAGS.strategy} is for the next_frame models")
     world_model_inputs.dataset_format(FLAGS.data_dir, FLAGS.problem)
+    cli.claim_directory(FLAGS.output_dir)
     from rl import world_model_trainer  # loads TensorFlow: only once the flags are known good
 
     # The strategy before any other TensorFlow op: multi-worker collectives need that.

@@ -1,6 +1,6 @@
-"""The latent loop (rlmb_latent_tiny) as a subprocess on real Pong: every phase, the
-exported policy scored from raw frames, and SIGKILL during PPO then resume to the very
-state an uninterrupted run reaches."""
+"""The latent loop (rlmb_latent_tiny) as a subprocess on real Pong, killed with SIGKILL
+as a PPO phase starts and resumed: every phase once, nothing lost or written twice, and
+the exported policy scored from raw frames."""
 
 import json
 import os
@@ -20,20 +20,42 @@ from tests.conftest import REPO, run_module
 LOOP = ["--loop_hparams_set=rlmb_latent_tiny", "--loop_hparams=game=pong"]
 PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
           "ppo_1", "collect_2", "eval_1"]
-# Metrics that measure the machine, not the run.
-TIMING = ("time/env_steps_per_s",)
+
+
+def _wait_for(state_path, phase, proc, seconds=300):
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if phase in json.load(open(state_path))["done"]:
+                return True
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.02)
+    return False
 
 
 @pytest.fixture(scope="module")
 def latent_loop_run(tmp_path_factory):
+    """The loop killed with SIGKILL as its second PPO phase starts, then resumed: the
+    output directory, the resumed run's CompletedProcess, and the metrics and phases on
+    disk at the kill."""
     out = str(tmp_path_factory.mktemp("latent_loop"))
+    proc = subprocess.Popen([sys.executable, "-m", "rl.trainer_model_based",
+                             f"--output_dir={out}", *LOOP], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_path = os.path.join(out, "loop_state.json")
+    reached = _wait_for(state_path, "world_model_1", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert reached, "the loop did not reach its second world-model phase in 5 minutes"
+    at_kill = {"done": json.load(open(state_path))["done"], "metrics": read_metrics(out)}
     result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
     assert result.returncode == 0, result.stderr[-3000:]
-    return out, result
+    return out, result, at_kill
 
 
 def test_latent_loop_runs_every_phase(latent_loop_run):
-    out, result = latent_loop_run
+    out, result, _ = latent_loop_run
     state = json.load(open(os.path.join(out, "loop_state.json")))
     assert state["done"] == PHASES
     assert state["real_env_steps"] == 600
@@ -64,7 +86,7 @@ def test_exported_latent_policy_plays_from_raw_frames(latent_loop_run):
     from problems import input_pipeline
     from rl import model_based
 
-    out, _ = latent_loop_run
+    out, _, _ = latent_loop_run
     loop = hparams.resolve("rlmb_latent_tiny", "game=pong")
     arrays = input_pipeline.load_split(os.path.join(out, "data"), "rlmb_pong", "train")
     frame_shape = arrays["frame"].shape[1:]
@@ -85,51 +107,19 @@ def test_exported_latent_policy_plays_from_raw_frames(latent_loop_run):
     assert loaded.observation_format["grayscale"] is True
 
 
-def _wait_for(state_path, phase, proc, seconds=300):
-    deadline = time.time() + seconds
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            if phase in json.load(open(state_path))["done"]:
-                return True
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
-        time.sleep(0.02)
-    return False
-
-
-def _comparable(records):
-    return sorted((r["phase"], r["step"], r["name"], r["value"]) for r in records
-                  if r["name"] not in TIMING)
-
-
-def test_killed_during_ppo_resumes_to_the_same_end_state(latent_loop_run, tmp_path):
-    reference, _ = latent_loop_run
-    out = str(tmp_path / "loop")
-    proc = subprocess.Popen([sys.executable, "-m", "rl.trainer_model_based",
-                             f"--output_dir={out}", *LOOP], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state_path = os.path.join(out, "loop_state.json")
-    reached = _wait_for(state_path, "world_model_1", proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert reached, "the loop did not reach its second world-model phase in 5 minutes"
-    assert "ppo_1" not in json.load(open(state_path))["done"]
-    result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "[collect 0]" not in result.stdout and "world model: training" not in \
-        result.stdout.split("PPO in the world model")[0]
-    state = json.load(open(state_path))
-    assert state["done"] == PHASES
-    # The same metrics, value for value, as the uninterrupted run, none written twice.
+def test_killed_during_ppo_resumes_without_redoing_or_losing_anything(latent_loop_run):
+    out, result, at_kill = latent_loop_run
+    assert "ppo_1" not in at_kill["done"] and "world_model_1" in at_kill["done"]
+    # Finished phases are not redone; the cut-short PPO phase is.
+    assert "[collect 0]" not in result.stdout
+    assert "world model: training" not in result.stdout
+    assert "iterations 4..6" in result.stdout
     records = read_metrics(out)
     keys = [(r["phase"], r["step"], r["name"]) for r in records]
     assert len(keys) == len(set(keys)), "a metric was written twice"
-    assert _comparable(records) == _comparable(read_metrics(reference))
-    # And the same final policy.
-    for name in ("policy_checkpoints",):
-        ours = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(out, name)))
-        theirs = tf.train.load_checkpoint(
-            tf.train.latest_checkpoint(os.path.join(reference, name)))
-        for key in ours.get_variable_to_shape_map():
-            if key.startswith("network/"):
-                np.testing.assert_array_equal(ours.get_tensor(key), theirs.get_tensor(key))
+    # What the killed run had written is still there, value for value.
+    kept = {(r["phase"], r["step"], r["name"]): r["value"] for r in records}
+    for record in at_kill["metrics"]:
+        if record["phase"] != "ppo_simulated" or record["step"] <= 120:
+            key = (record["phase"], record["step"], record["name"])
+            assert kept.get(key) == record["value"], key

@@ -66,7 +66,7 @@ def test_later_fields_neutral_values_are_the_base_sets_defaults():
     run directory refuse to resume."""
     import hparams
     defaults = {}
-    for name in ("rlmb_base", "ppo_base", "next_frame"):
+    for name in ("rlmb_base", "ppo_base", "next_frame", "latent_dynamics_cpu"):
         defaults.update(hparams.get(name).values())
     for field, neutral in FIELDS_ADDED_LATER.items():
         assert defaults[field] == neutral, field
