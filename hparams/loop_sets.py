@@ -90,18 +90,13 @@ def rlmb_quick():
     return hparams
 
 
-@register
-def rlmb_tiny():
-    """For tests: 2 epochs of 200 real steps, next_frame_tiny, 3 PPO iterations."""
-    hparams = rlmb_base()
+def _sized_for_tests(hparams):
+    """`hparams` cut to a loop that runs in seconds: 2 epochs of 200 real steps, 10
+    world-model steps per epoch, 3 PPO iterations of 5 steps, one evaluation episode."""
     hparams.epochs = 2
     hparams.num_real_env_frames = 400
     hparams.real_collection_envs = 4
-    hparams.generative_model = "next_frame_basic"
-    hparams.generative_model_params = "next_frame_tiny"
     hparams.model_train_steps = 10
-    hparams.train_steps_multiplier_epochs = [0]
-    hparams.simulated_batch_size = 2
     hparams.simulated_rollout_length = 5
     hparams.ppo_epochs_num = 3
     hparams.ppo_epoch_length = 5
@@ -112,6 +107,17 @@ def rlmb_tiny():
     hparams.eval_envs = 1
     hparams.eval_world_model_rollouts = 4
     hparams.world_model_eval_steps = 1
+    return hparams
+
+
+@register
+def rlmb_tiny():
+    """For tests: 2 epochs of 200 real steps, next_frame_tiny, 3 PPO iterations."""
+    hparams = _sized_for_tests(rlmb_base())
+    hparams.generative_model = "next_frame_basic"
+    hparams.generative_model_params = "next_frame_tiny"
+    hparams.train_steps_multiplier_epochs = [0]
+    hparams.simulated_batch_size = 2
     return hparams
 
 
@@ -265,23 +271,9 @@ def rlmb_latent():
 def rlmb_latent_tiny():
     """For tests: rlmb_latent in 2 epochs of 200 real steps, latent_dynamics_tiny, 3 PPO
     iterations of 8 sub-envs x 5 steps."""
-    hparams = rlmb_latent()
-    hparams.epochs = 2
-    hparams.num_real_env_frames = 400
-    hparams.real_collection_envs = 4
+    hparams = _sized_for_tests(rlmb_latent())
     hparams.initial_collection_mean_hold = 4
     hparams.generative_model_params = "latent_dynamics_tiny"
-    hparams.model_train_steps = 10
     hparams.initial_epoch_train_steps_multiplier = 1
     hparams.simulated_batch_size = 8
-    hparams.simulated_rollout_length = 5
-    hparams.ppo_epochs_num = 3
-    hparams.ppo_epoch_length = 5
-    hparams.ppo_last_epoch_multiplier = 1
-    hparams.eval_sampling_temps = [0.0]
-    hparams.eval_max_num_noops = 0
-    hparams.eval_episodes = 1
-    hparams.eval_envs = 1
-    hparams.eval_world_model_rollouts = 4
-    hparams.world_model_eval_steps = 1
     return hparams

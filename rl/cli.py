@@ -50,27 +50,6 @@ def require_flags(*names):
             raise UserError(f"--{name} is required")
 
 
-def check_output_dir(path):
-    """Raises UserError if --output_dir exists and is not a directory: checked before
-    TensorFlow loads, so the mistake costs a second."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UserError(f"--output_dir '{path}' is a file, not a directory")
-
-
-def claim_directory(path, flag="--output_dir"):
-    """Creates `path` and takes this process's lock on it (rl.run_dir.lock_directory),
-    so that a second process on the same directory stops here, in about a second,
-    instead of after TensorFlow has loaded. Call it after the other flag checks."""
-    from rl import run_dir
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UserError(f"{flag} '{path}' is a file, not a directory")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create {flag} '{path}': {e.strerror}") from None
-    run_dir.lock_directory(path)
-
-
 def define_list_flag():
     flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
 

@@ -53,21 +53,32 @@ def lock_directory(directory):
     _HELD[key] = handle
 
 
+def claim(path, flag="--output_dir"):
+    """Creates `path` and locks it (lock_directory). The entrypoints call it after their
+    other flag checks and before TensorFlow loads, so a second process on the same
+    directory stops in about a second; `prepare` calls it too (a no-op by then).
+
+    Raises:
+        UserError: `path` is a file or cannot be created, or another process holds it.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{flag} '{path}' is a file, not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create {flag} '{path}': {e.strerror}") from None
+    lock_directory(path)
+
+
 def prepare(output_dir, record, command_line=None):
-    """Creates and locks `output_dir` (see lock_directory) and writes `record` (a JSON-ready dict) to hparams.json, or,
-    if one is there, checks that it matches. `command_line` (the entrypoint's flags) is
+    """Claims `output_dir` (see claim) and writes `record` (a JSON-ready dict) to
+    hparams.json, or, if one is there, checks that it matches. `command_line` (the entrypoint's flags) is
     appended to flags.txt, one block per start or resume.
 
     Returns:
         True if the directory already held a run (this one resumes it).
     """
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-        raise UserError(f"--output_dir '{output_dir}' is a file, not a directory")
-    try:
-        os.makedirs(output_dir, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create output directory '{output_dir}': {e.strerror}") from None
-    lock_directory(output_dir)
+    claim(output_dir)
     path = os.path.join(output_dir, RECORD)
     normalized = json.loads(json.dumps(record, sort_keys=True))
     if os.path.exists(path):

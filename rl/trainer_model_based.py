@@ -15,7 +15,7 @@ from absl import app, flags
 import hparams as hparams_lib
 from models import catalog
 from problems import atari
-from rl import cli
+from rl import cli, run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
@@ -30,13 +30,12 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("output_dir")
-    cli.check_output_dir(FLAGS.output_dir)
     loop = hparams_lib.resolve(FLAGS.loop_hparams_set, FLAGS.loop_hparams)
     atari.check_game(loop.game)
     hparams_lib.check_subsets(loop)
     catalog.check_world_model_name(loop.generative_model,
                                    hparams_lib.get(loop.generative_model_params))
-    cli.claim_directory(FLAGS.output_dir)
+    run_dir.claim(FLAGS.output_dir)
     from rl import model_based  # loads TensorFlow: only once the flags are known good
 
     summary = model_based.train(loop, FLAGS.output_dir, seed=FLAGS.seed,

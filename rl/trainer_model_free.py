@@ -15,7 +15,7 @@ from absl import app, flags
 import hparams as hparams_lib
 from models import catalog
 from problems.registry import resolve_problem
-from rl import cli
+from rl import cli, run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("problem", None, "stacked_{game}, gym_{game}_random, or a gym id.")
@@ -31,10 +31,9 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("problem", "hparams_set", "output_dir")
-    cli.check_output_dir(FLAGS.output_dir)
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
     catalog.check_policy_network(resolve_problem(FLAGS.problem), hparams)
-    cli.claim_directory(FLAGS.output_dir)
+    run_dir.claim(FLAGS.output_dir)
     from rl import model_free  # loads TensorFlow: only once the flags are known good
 
     summary = model_free.train(FLAGS.problem, hparams, FLAGS.output_dir, seed=FLAGS.seed,

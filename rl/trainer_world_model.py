@@ -16,7 +16,7 @@ from absl import app, flags
 
 import hparams as hparams_lib
 from models import catalog
-from rl import cli, world_model_inputs
+from rl import cli, run_dir, world_model_inputs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Dataset directory (from datagen_with_agent).")
@@ -46,7 +46,6 @@ def main(argv):
     if cli.listed_hparams_sets():
         return
     cli.require_flags("data_dir", "output_dir", "problem")
-    cli.check_output_dir(FLAGS.output_dir)
     if FLAGS.train_steps <= 0:
         raise hparams_lib.UserError(f"--train_steps must be positive, got {FLAGS.train_steps}")
     hparams = hparams_lib.resolve(FLAGS.hparams_set, FLAGS.hparams)
@@ -57,7 +56,7 @@ def main(argv):
         raise hparams_lib.UserError(f"{model_name} trains on one device; --strategy="
                                     f"{FLAGS.strategy} is for the next_frame models")
     world_model_inputs.dataset_format(FLAGS.data_dir, FLAGS.problem)
-    cli.claim_directory(FLAGS.output_dir)
+    run_dir.claim(FLAGS.output_dir)
     from rl import world_model_trainer  # loads TensorFlow: only once the flags are known good
 
     # The strategy before any other TensorFlow op: multi-worker collectives need that.

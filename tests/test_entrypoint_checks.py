@@ -67,8 +67,6 @@ except SystemExit as e:
     ("rl.trainer_model_free", ["--problem=stacked_pong", "--hparams_set=rlmf_tiny",
                                "--output_dir=FILE"], "--output_dir 'FILE' is a file"),
     ("rl.trainer_world_model", ["--problem=gym_pong_random", "--data_dir=/nonexistent/d",
-                                "--output_dir=FILE"], "is a file, not a directory"),
-    ("rl.trainer_world_model", ["--problem=gym_pong_random", "--data_dir=/nonexistent/d",
                                 "--train_steps=0", "--output_dir=OUT"],
      "--train_steps must be positive"),
     ("rl.datagen_with_agent", ["--game=pong", "--data_dir=OUT", "--tmp_dir=FILE"],
