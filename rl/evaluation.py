@@ -114,5 +114,7 @@ class _SettingRun:
             "raw_returns": raw_returns,
             "steps": self.steps,
             "action_shares": shares.tolist(),
-            "action_entropy": float(-np.sum(shares[shares > 0] * np.log(shares[shares > 0]))),
+            # + 0.0: one action always taken gives -0.0, which prints as "-0.00".
+            "action_entropy": float(-np.sum(shares[shares > 0] * np.log(shares[shares > 0])))
+            + 0.0,
         }
