@@ -200,7 +200,7 @@ class ModelBasedLoop:
                 eval_rollouts=self.loop.eval_world_model_rollouts,
                 eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
                 seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir,
-                arrays=arrays)
+                arrays=arrays, world_model=self.world_model, reward_eval_horizons=())
         self._run_phase(f"world_model_{epoch}", run)
 
     def train_policy(self, epoch):

@@ -57,16 +57,18 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, eval_rollouts=32,
           strategy=None, seed=0, command_line=None, log_every_s=10.0,
           metrics_phase="world_model", dataset=None, metrics_dir=None, time_budget_s=None,
-          arrays=None):
+          arrays=None, world_model=None, reward_eval_horizons=(1, 12)):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
     `metrics_dir` is where metrics go when not `output_dir` (the model-based loop keeps
     both its data and its metrics at its own level). With `time_budget_s`, training stops
     (evaluating and checkpointing) at the first step past that many seconds. `arrays`
-    (decoded train and dev records) saves decoding the shards again. `eval_rollouts`
-    autoregressive rollouts from dev starts give the final reward accuracy at 1 and 12
-    steps (with a full-size model on a CPU, 32 of them take about 40 s).
+    (decoded train and dev records) saves decoding the shards again. `world_model`, the
+    model this process trained last time in `output_dir`, goes on training as it is:
+    its compiled training step is kept, not traced again. `eval_rollouts`
+    autoregressive rollouts from dev starts give the final reward accuracy at each of
+    `reward_eval_horizons` steps (a loop that measures it itself passes none).
 
     Returns:
         dict of the final dev metrics, multi-step reward accuracies and the video path.
@@ -82,14 +84,21 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     strategy = strategy or tf.distribute.get_strategy()
     seeding.seed_initialization(seed)
     frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
-    if catalog.is_latent(model_name):
-        world_model = LatentWorldModel(hparams, fmt["num_actions"], frame_shape)
-    else:
-        world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name,
-                                 strategy)
+    kept = world_model is not None
+    if not kept:
+        if catalog.is_latent(model_name):
+            world_model = LatentWorldModel(hparams, fmt["num_actions"], frame_shape)
+        else:
+            world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name,
+                                     strategy)
     manager = tf.train.CheckpointManager(world_model.checkpoint,
                                          os.path.join(output_dir, "checkpoints"), 2)
-    if resumed and manager.latest_checkpoint:
+    if kept:
+        if manager.latest_checkpoint and int(
+                manager.latest_checkpoint.rsplit("-", 1)[-1]) != world_model.step:
+            raise ValueError(f"the kept world model is at step {world_model.step}, its "
+                             f"checkpoint at {manager.latest_checkpoint}")
+    elif resumed and manager.latest_checkpoint:
         world_model.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         logging.info("resuming %s at step %d", output_dir, world_model.step)
     start = world_model.step
@@ -139,7 +148,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
             if out_of_time:
                 break
         summary = {"step": world_model.step, "dev": dev}
-        for horizon in (1, 12):
+        for horizon in reward_eval_horizons:
             result = world_model_eval.multi_step_eval(world_model, dev_arrays, horizon,
                                                       num_rollouts=eval_rollouts, seed=seed)
             summary[f"reward_accuracy_at_{horizon}"] = result["reward_accuracy"]

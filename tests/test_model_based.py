@@ -129,14 +129,37 @@ def test_loop_can_set_the_world_models_compute_dtype():
 
 @pytest.fixture(scope="module")
 def loop_run(tmp_path_factory):
+    """The tiny loop as a subprocess, killed with SIGKILL once its second collection is
+    recorded, then run again to the end: the run that every test here checks (one run
+    serves both the whole-loop checks and the resume checks)."""
     out = str(tmp_path_factory.mktemp("loop"))
+    first_log = os.path.join(os.path.dirname(out), "first_run.txt")
+    with open(first_log, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "rl.trainer_model_based",
+                                 f"--output_dir={out}", *LOOP], cwd=REPO, stdout=log,
+                                stderr=subprocess.DEVNULL,
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        state_path = os.path.join(out, "loop_state.json")
+        deadline = time.time() + 300
+        done = []
+        while time.time() < deadline and "collect_1" not in done:
+            if os.path.exists(state_path):
+                try:
+                    done = json.load(open(state_path))["done"]
+                except (json.JSONDecodeError, OSError):
+                    pass
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert "collect_1" in done, "the loop did not reach its second collection in 5 minutes"
+    finished = json.load(open(state_path))["done"]
     result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
     assert result.returncode == 0, result.stderr[-3000:]
-    return out, result
+    return out, open(first_log).read(), result, finished
 
 
 def test_whole_loop_writes_everything(loop_run):
-    out, result = loop_run
+    out, first_stdout, result, _ = loop_run
     for name in ("hparams.json", "flags.txt", "metrics.jsonl", "learning_curve.png",
                  "loop_state.json"):
         assert os.path.exists(os.path.join(out, name)), name
@@ -167,7 +190,7 @@ def test_whole_loop_writes_everything(loop_run):
     assert tree["game"] == "freeway"
     assert tree["generative_model_params_resolved"]["hidden_size"] == 8
     assert tree["base_algo_params_resolved"]["clipping_coef"] == 0.1
-    assert "uniform random actions held for 4 steps on average" in result.stdout
+    assert "uniform random actions held for 4 steps on average" in first_stdout
     lines = result.stdout.strip().splitlines()
     assert lines[-3].startswith("final: freeway, 600 real env steps, 60 simulated steps")
     # Every score beside random play, the best constant action (measured: on Freeway
@@ -182,7 +205,7 @@ def test_whole_loop_writes_everything(loop_run):
 
 
 def test_rerun_of_a_finished_loop_redoes_nothing(loop_run):
-    out, _ = loop_run
+    out = loop_run[0]
     before = len(read_metrics(out))
     result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -191,34 +214,16 @@ def test_rerun_of_a_finished_loop_redoes_nothing(loop_run):
 
 
 def test_other_hparams_on_the_same_dir_are_refused(loop_run):
-    out, _ = loop_run
+    out = loop_run[0]
     result = run_module("rl.trainer_model_based", f"--output_dir={out}",
                         "--loop_hparams_set=rlmb_tiny", "--loop_hparams=game=pong")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "different settings" in result.stderr and "freeway" in result.stderr
 
 
-def test_killed_loop_resumes_without_redoing_or_losing_anything(tmp_path):
-    out = str(tmp_path / "loop")
-    proc = subprocess.Popen([sys.executable, "-m", "rl.trainer_model_based",
-                             f"--output_dir={out}", *LOOP], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_killed_loop_resumes_without_redoing_or_losing_anything(loop_run):
+    out, _, result, finished = loop_run
     state_path = os.path.join(out, "loop_state.json")
-    deadline = time.time() + 300
-    done = []
-    while time.time() < deadline and "collect_1" not in done:
-        if os.path.exists(state_path):
-            try:
-                done = json.load(open(state_path))["done"]
-            except (json.JSONDecodeError, OSError):
-                pass
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert "collect_1" in done, "the loop did not reach its second collection in 5 minutes"
-    finished = json.load(open(state_path))["done"]
-    result = run_module("rl.trainer_model_based", f"--output_dir={out}", *LOOP)
-    assert result.returncode == 0, result.stderr[-3000:]
     # Finished phases are not redone.
     assert "[collect 0]" not in result.stdout
     if "ppo_0" in finished:
