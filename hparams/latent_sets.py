@@ -22,6 +22,10 @@ def latent_dynamics_cpu():
         transition_hidden_size=512,
         num_reward_classes=3,
         unroll_steps=10,
+        # How many of the unrolled steps have their latent decoded to a frame in each
+        # training batch, besides step 0 (models/latent_world_model._decoded_steps);
+        # 0: every step.
+        decoded_steps=0,
         batch_size=32,
         # Share of each batch drawn from sequences that earn a nonzero reward: where
         # rewards are rare the reward head otherwise learns never to predict one.

@@ -12,7 +12,7 @@ The parts:
 - a transition `h' = tanh(layer_norm(h + mlp([h, action])))`: feed-forward, since the
   latent of a 4-frame stack already holds velocities, and residual, since most of a
   frame carries over to the next;
-- a reward head on (h, action), 3 classes for the clipped rewards -1, 0, 1, and an
+- a reward head on (h, action, h'), 3 classes for the clipped rewards -1, 0, 1, and an
   episode-end head on h';
 - a decoder from h to the newest frame of its stack: the training signal that keeps the
   latent about the game, and the frames of the debug videos.
@@ -52,6 +52,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.frame_shape = tuple(frame_shape)
         self.stack_size = hparams.video_num_input_frames
         self.latent_size = hparams.latent_size
+        self.frame_feature_size = hparams.frame_feature_size
         relu, elu = tf.nn.relu, tf.nn.elu
         # The frame is folded into 4x4 cells first (space_to_depth) and the decoder
         # unfolds its last layer the same way: convolutions at full resolution with few
@@ -124,13 +125,15 @@ class LatentDynamicsNetwork(tf.keras.Model):
     def step(self, latent, actions):
         """One imagined step: (next latent, reward logits [B, 3], done logit [B])."""
         x = tf.concat([latent, tf.one_hot(actions, self.num_actions)], -1)
-        reward_logits = x
-        for layer in self.reward_head:
-            reward_logits = layer(reward_logits)
         delta = x
         for layer in self.transition:
             delta = layer(delta)
         next_latent = tf.tanh(self.transition_norm(latent + delta))
+        # The reward reads the step's outcome as well as its start: whether the ball got
+        # past a paddle shows in the next state, not in the one before it.
+        reward_logits = tf.concat([x, next_latent], -1)
+        for layer in self.reward_head:
+            reward_logits = layer(reward_logits)
         done = next_latent
         for layer in self.done_head:
             done = layer(done)

@@ -83,15 +83,26 @@ class LatentWorldModel:
     def _unroll(self, batch):
         """Latents imagined from the first real stack, and the encodings of the real
         stacks they stand for: ([B, K + 1, D] imagined, [B, K + 1, D] real), with the
-        reward and done logits of each step."""
+        reward and done logits of each step.
+
+        Gradients reach the encoder only through the first stack (the later encodings
+        are stop-gradient targets), so only its frames go through the encoder inside the
+        gradient; the others are encoded outside it, which spares their backward pass."""
         net, stack = self.network, self.stack_size
         frames = batch["frames"]
         shape = tf.shape(frames)
         steps = batch["actions"].shape[1]
-        features = net.encode_frames(tf.reshape(frames, tf.concat([[-1], shape[2:]], 0)))
-        features = tf.reshape(features, [shape[0], shape[1], -1])
-        real = tf.stack([net.stack_latent(features[:, j:j + stack])
-                         for j in range(steps + 1)], 1)
+
+        def features_of(window):
+            flat = net.encode_frames(tf.reshape(window, tf.concat([[-1], shape[2:]], 0)))
+            return tf.reshape(flat, [shape[0], -1, net.frame_feature_size])
+
+        first = features_of(frames[:, :stack])
+        later = tf.stop_gradient(features_of(frames[:, stack:]))
+        features = tf.concat([first, later], 1)
+        real = tf.stack([net.stack_latent(features[:, :stack])]
+                        + [tf.stop_gradient(net.stack_latent(features[:, j:j + stack]))
+                           for j in range(1, steps + 1)], 1)
         latent = real[:, 0]
         imagined, reward_logits, done_logits = [latent], [], []
         for k in range(steps):
@@ -102,21 +113,36 @@ class LatentWorldModel:
         return (tf.stack(imagined, 1), real, tf.stack(reward_logits, 1),
                 tf.stack(done_logits, 1))
 
-    def _losses(self, batch):
+    def _decoded_steps(self, steps, every_step):
+        """Which of the K + 1 latents of an unroll are decoded: all of them, or in
+        training step 0 (the autoencoder's own) and `decoded_steps` of the imagined ones
+        drawn at random for each batch. The decoder is the costliest part of a training
+        step; a sample of steps gives the same expected gradient direction for the
+        frames' part of the loss at a fraction of the cost."""
+        count = self.hparams.get("decoded_steps", 0)
+        if every_step or count <= 0 or count >= steps:
+            return tf.range(steps + 1)
+        drawn = tf.random.shuffle(tf.range(1, steps + 1))[:count]
+        return tf.concat([[0], tf.sort(drawn)], 0)
+
+    def _losses(self, batch, every_step=False):
         hp, stack = self.hparams, self.stack_size
         imagined, real, reward_logits, done_logits = self._unroll(batch)
         steps = batch["actions"].shape[1]
         batch_size = tf.shape(imagined)[0]
-        decoded = self.network.decode(tf.reshape(imagined, [-1, hp.latent_size]))
-        decoded = tf.reshape(decoded, tf.concat([[batch_size, steps + 1],
+        chosen = self._decoded_steps(steps, every_step)
+        picked = tf.gather(imagined, chosen, axis=1)
+        decoded = self.network.decode(tf.reshape(picked, [-1, hp.latent_size]))
+        decoded = tf.reshape(decoded, tf.concat([[batch_size, tf.size(chosen)],
                                                  tf.constant(self.frame_shape)], 0))
         frames = tf.cast(batch["frames"], tf.float32) / 255.0
-        targets = frames[:, stack - 1:]
+        targets = tf.gather(frames[:, stack - 1:], chosen, axis=1)
+        weights = tf.gather(motion_weights(frames, stack, hp.moving_pixel_weight), chosen,
+                            axis=1)
         squared = tf.square(decoded - targets)
         losses = {
             "reconstruction_loss": tf.reduce_mean(squared),
-            "weighted_reconstruction_loss": tf.reduce_mean(
-                squared * motion_weights(frames, stack, hp.moving_pixel_weight)),
+            "weighted_reconstruction_loss": tf.reduce_mean(squared * weights),
             "consistency_loss": tf.reduce_mean(
                 tf.square(imagined[:, 1:] - tf.stop_gradient(real[:, 1:]))),
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -145,7 +171,7 @@ class LatentWorldModel:
         return {k: float(v) for k, v in self._train(batch).items()}
 
     def _evaluate_impl(self, batch):
-        losses, decoded, reward_logits = self._losses(batch)
+        losses, decoded, reward_logits = self._losses(batch, every_step=True)
         stack = self.stack_size
         frames = tf.cast(batch["frames"], tf.float32) / 255.0
         # Squared frame error (the decoder's objective; PSNR is its log) of the decoded
