@@ -242,7 +242,7 @@ def rlmb_latent():
     is the world model: latent_dynamics (models/latent_dynamics.py) encodes real frames
     once and steps a small latent state, so PPO trains an MLP on latents at tens of
     thousands of simulated steps per second instead of hundreds. That buys SimPLe's 16M
-    simulated steps (1,024 sub-envs x 16-step rollouts x about 1,000 iterations) within
+    simulated steps (512 sub-envs x 32-step rollouts x about 1,000 iterations) within
     the 2 hours, and the rest of the time trains the model.
     """
     hparams = rlmb_base()
@@ -252,16 +252,18 @@ def rlmb_latent():
     hparams.grayscale = True
     hparams.generative_model = "latent_dynamics"
     hparams.generative_model_params = "latent_dynamics_cpu"
-    hparams.model_train_steps = 300
+    hparams.model_train_steps = 500
     hparams.initial_epoch_train_steps_multiplier = 5
     hparams.train_steps_multiplier_epochs = [0]
     hparams.base_algo_params = ""
     hparams.ppo_params = "ppo_latent"
-    hparams.simulated_batch_size = 1024
-    hparams.simulated_rollout_length = 16
+    # 512 sub-envs x 32-step rollouts: twice the horizon of 16-step ones for the same
+    # steps per iteration, long enough to see a missed ball follow a paddle's move.
+    hparams.simulated_batch_size = 512
+    hparams.simulated_rollout_length = 32
     hparams.simulated_reward_starts = 0.25
     hparams.ppo_epochs_num = 60
-    hparams.ppo_epoch_length = 16
+    hparams.ppo_epoch_length = 32
     hparams.ppo_learning_rate = 3e-4
     hparams.eval_sampling_temps = [0.0, 0.5, 1.0]
     return hparams

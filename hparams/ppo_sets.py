@@ -203,6 +203,9 @@ def ppo_latent():
     hparams.optimization_batch_size = 4
     hparams.learning_rate = 3e-4
     hparams.clipping_coef = 0.2
-    hparams.entropy_loss_coef = 0.01
+    # In a learned model the policy finds the model's quirks before the game's rules:
+    # at 0.01 its entropy fell to a single action within 100 iterations on Pong, with
+    # no gain in imagined return.
+    hparams.entropy_loss_coef = 0.03
     hparams.save_every = 100
     return hparams

@@ -11,6 +11,14 @@ import models  # noqa: F401  (TensorFlow's CPU allocator as the entrypoints choo
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+
+def pytest_configure(config):
+    # Two tiers: `-m "not slow"` runs the unit and component tests in a couple of
+    # minutes; the full suite adds what needs whole processes or real learning.
+    config.addinivalue_line(
+        "markers", "slow: entrypoints as subprocesses, learning to a criterion, or "
+                   "kill-and-resume runs")
+
 # Constant-action baselines are measured once per test session (and by the entrypoints
 # the tests start, which inherit this), never read from or written to the user's cache.
 os.environ["RL_BASELINES_CACHE"] = os.path.join(tempfile.mkdtemp(prefix="rl_baselines_"),

@@ -6,7 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
 
 PROBE = """
 import rl, tensorflow as tf

@@ -10,6 +10,9 @@ import pytest
 from problems import dataset_files, input_pipeline
 from tests.conftest import run_module
 
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
+
 
 def tree_digest(path):
     digest = hashlib.sha256()

@@ -12,6 +12,9 @@ from models import catalog
 from problems.registry import resolve_problem
 from tests.conftest import REPO
 
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
+
 # Runs an entrypoint as __main__ and reports, after its one-line error, whether
 # TensorFlow had been imported by then.
 PROBE = """

@@ -88,12 +88,14 @@ def overfit_sequences(pong_arrays, learning_rate, max_steps, check_every=25):
     return None, last
 
 
+@pytest.mark.slow
 def test_latent_model_overfits_real_sequences(pong_arrays):
     step, last = overfit_sequences(pong_arrays, 3e-3, max_steps=1500)
     assert step is not None, last
     assert last["rewarded_steps"] >= 2  # the criterion included real nonzero rewards
 
 
+@pytest.mark.slow
 def test_latent_overfit_criterion_fails_without_learning(pong_arrays):
     step, last = overfit_sequences(pong_arrays, 0.0, max_steps=25)
     assert step is None, last

@@ -17,6 +17,9 @@ from problems import dataset_files
 from rl.metrics import read_metrics
 from tests.conftest import REPO, run_module
 
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
+
 LOOP = ["--loop_hparams_set=rlmb_latent_tiny", "--loop_hparams=game=pong"]
 PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
           "ppo_1", "collect_2", "eval_1"]

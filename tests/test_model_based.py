@@ -158,6 +158,7 @@ def loop_run(tmp_path_factory):
     return out, open(first_log).read(), result, finished
 
 
+@pytest.mark.slow
 def test_whole_loop_writes_everything(loop_run):
     out, first_stdout, result, _ = loop_run
     for name in ("hparams.json", "flags.txt", "metrics.jsonl", "learning_curve.png",
@@ -204,6 +205,7 @@ def test_whole_loop_writes_everything(loop_run):
     assert set(summary["phase_seconds"]) == {"collect", "world_model", "ppo", "eval"}
 
 
+@pytest.mark.slow
 def test_rerun_of_a_finished_loop_redoes_nothing(loop_run):
     out = loop_run[0]
     before = len(read_metrics(out))
@@ -213,6 +215,7 @@ def test_rerun_of_a_finished_loop_redoes_nothing(loop_run):
     assert len(read_metrics(out)) == before
 
 
+@pytest.mark.slow
 def test_other_hparams_on_the_same_dir_are_refused(loop_run):
     out = loop_run[0]
     result = run_module("rl.trainer_model_based", f"--output_dir={out}",
@@ -221,6 +224,7 @@ def test_other_hparams_on_the_same_dir_are_refused(loop_run):
     assert "different settings" in result.stderr and "freeway" in result.stderr
 
 
+@pytest.mark.slow
 def test_killed_loop_resumes_without_redoing_or_losing_anything(loop_run):
     out, _, result, finished = loop_run
     state_path = os.path.join(out, "loop_state.json")

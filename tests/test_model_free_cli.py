@@ -15,6 +15,9 @@ from rl.metrics import read_metrics
 from problems import input_pipeline
 from tests.conftest import REPO, run_module
 
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
+
 TRAIN_ARGS = ["--problem=stacked_pong", "--hparams_set=rlmf_tiny"]
 
 

@@ -174,6 +174,7 @@ CARTPOLE_OVERRIDES = ("num_agents=8,epoch_length=64,epochs_num=160,optimization_
                       "gae_gamma=0.98,gae_lambda=0.8,entropy_loss_coef=0.0")
 
 
+@pytest.mark.slow
 def test_cartpole_learns(tmp_path):
     """Fixed seed and budget: 82K steps, about 35 s on 2 cores.
 
@@ -189,6 +190,7 @@ def test_cartpole_learns(tmp_path):
     assert summary["mean_return"] >= 195, summary
 
 
+@pytest.mark.slow
 def test_cartpole_criterion_fails_without_learning(tmp_path):
     """The learning test's threshold is not met by the same settings with a zero learning
     rate (a policy that never changes: about 22 for CartPole's random play)."""

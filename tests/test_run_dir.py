@@ -86,6 +86,7 @@ def _hold_lock(directory):
     return child
 
 
+@pytest.mark.slow
 def test_a_locked_directory_is_refused_and_sigkill_frees_it(tmp_path):
     import signal
 
@@ -104,6 +105,7 @@ def test_a_locked_directory_is_refused_and_sigkill_frees_it(tmp_path):
     run_dir.lock_directory(out)  # this process holds it already: a no-op
 
 
+@pytest.mark.slow
 def test_second_trainer_on_a_busy_output_dir_is_one_line(tmp_path):
     import signal
 
@@ -122,6 +124,7 @@ def test_second_trainer_on_a_busy_output_dir_is_one_line(tmp_path):
     assert not os.path.exists(os.path.join(out, "metrics.jsonl"))
 
 
+@pytest.mark.slow
 def test_datagen_refuses_a_data_dir_another_process_writes(tmp_path):
     import signal
 
@@ -139,6 +142,7 @@ def test_datagen_refuses_a_data_dir_another_process_writes(tmp_path):
     assert [f for f in os.listdir(data) if f != run_dir.LOCK] == []
 
 
+@pytest.mark.slow
 def test_a_truncated_run_record_is_one_line(tmp_path):
     out = str(tmp_path / "run")
     run_dir.prepare(out, _record())

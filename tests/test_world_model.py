@@ -116,12 +116,14 @@ def overfit_until_it_beats_copy_last(pong_arrays, learning_rate, max_steps, chec
     return None, last
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_real_pong(pong_arrays):
     """On one fixed batch of real frames the model gets past copying the last frame."""
     step, last = overfit_until_it_beats_copy_last(pong_arrays, 1e-2, max_steps=800)
     assert step is not None, last
 
 
+@pytest.mark.slow
 def test_overfit_criterion_fails_without_learning(pong_arrays):
     """The same criterion with a zero learning rate (the weights never move) is not met:
     copying the last frame is a baseline an untrained model does not beat."""

@@ -15,6 +15,9 @@ from rl import video
 from rl.metrics import read_metrics
 from tests.conftest import REPO, run_module
 
+# Entrypoints as subprocesses: tests/conftest.py explains the tiers.
+pytestmark = pytest.mark.slow
+
 TINY = ["--problem=gym_pong_random", "--hparams_set=next_frame_tiny", "--eval_every=10",
         "--save_every=10", "--eval_steps=2", "--video_frames=6"]
 
