@@ -28,7 +28,8 @@ def rlmb_base():
         initial_collection_mean_hold=1,
         generative_model="next_frame_basic_deterministic",
         generative_model_params="next_frame_pixel_noise",
-        # float32 | bfloat16 overrides the world-model set's compute_dtype; "" keeps it.
+        # float32 | bfloat16 | auto overrides the world-model set's compute_dtype; ""
+        # keeps it.
         generative_model_compute_dtype="",
         model_train_steps=15000,
         initial_epoch_train_steps_multiplier=3,

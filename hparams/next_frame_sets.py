@@ -35,7 +35,9 @@ def next_frame():
         learning_rate_decay_steps=0,  # 0: constant after warmup; else inverse sqrt decay
         optimizer_adam_beta2=0.999,
         max_gradients_norm=1.0,
-        compute_dtype="float32",  # float32 | bfloat16 (arithmetic; weights stay float32)
+        # float32 | bfloat16 | auto (arithmetic; weights stay float32). auto: bfloat16
+        # where the CPU has bfloat16 instructions, float32 elsewhere (models/precision.py).
+        compute_dtype="float32",
         # Stochastic-discrete latent (used by next_frame_basic_stochastic_discrete only).
         bottleneck_bits=0,
         bottleneck_noise=0.1,
@@ -114,7 +116,8 @@ def next_frame_cpu():
 
     Trades away capacity for speed: hidden 32 instead of 64, 5 compress steps instead of 6,
     one filter doubling (32 -> 64 channels) instead of two, dropout 0.1, batch 16 and
-    bfloat16 arithmetic. The receptive field still covers a 105x80 frame (2^5 = 32 pixel
+    bfloat16 arithmetic where the CPU has bfloat16 instructions (float32 elsewhere, where
+    emulated bfloat16 would be several times slower). The receptive field still covers a 105x80 frame (2^5 = 32 pixel
     stride at the bottleneck) and the action is still injected at every up-step.
     """
     hparams = next_frame_pixel_noise()
@@ -126,7 +129,7 @@ def next_frame_cpu():
     hparams.batch_size = 16
     hparams.learning_rate = 2e-3
     hparams.learning_rate_warmup_steps = 500
-    hparams.compute_dtype = "bfloat16"
+    hparams.compute_dtype = "auto"
     return hparams
 
 

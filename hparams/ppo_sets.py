@@ -38,9 +38,9 @@ def ppo_base():
         dropout_ppo=0.0,
         mlp_hidden_sizes=[64, 64],
         init_log_std=0.0,
-        # float32 | bfloat16: the CNN body's arithmetic (heads stay float32). bfloat16
-        # makes a Nature-CNN update faster on CPUs with AVX512_BF16, and several times
-        # slower where it is emulated (models/precision.py).
+        # float32 | bfloat16 | auto: the CNN body's arithmetic (heads stay float32).
+        # bfloat16 makes a Nature-CNN update faster on CPUs with AVX512_BF16, and several
+        # times slower where it is emulated; auto picks by the CPU (models/precision.py).
         policy_compute_dtype="float32",
         save_every=50,               # iterations between checkpoints
     )

@@ -15,7 +15,7 @@ def test_dtype_policies():
 
 
 def test_unknown_dtype_names_the_field():
-    with pytest.raises(UserError, match="policy_compute_dtype must be float32 or bfloat16"):
+    with pytest.raises(UserError, match="policy_compute_dtype must be float32, bfloat16 or auto"):
         precision.keras_dtype("float16", "policy_compute_dtype")
 
 
@@ -36,3 +36,29 @@ def test_native_bfloat16_silent(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING):
         precision.keras_dtype("bfloat16")
     assert not [r for r in caplog.records if "bfloat16 instructions" in r.getMessage()]
+
+
+@pytest.mark.parametrize("native, expected", [(False, "float32"), (None, "float32"),
+                                              (True, "mixed_bfloat16")])
+def test_auto_is_bfloat16_only_where_the_cpu_has_it(monkeypatch, caplog, native, expected):
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: native)
+    precision._say_auto.cache_clear()
+    precision._warn_emulated_bfloat16.cache_clear()
+    with caplog.at_level(logging.INFO):
+        assert precision.keras_dtype("auto", "compute_dtype") == expected
+        assert precision.keras_dtype("auto", "compute_dtype") == expected
+    lines = [r.getMessage() for r in caplog.records if "compute_dtype=auto" in r.getMessage()]
+    assert len(lines) == 1 and expected.replace("mixed_", "") in lines[0]
+    # An explicit bfloat16 is still bfloat16, emulated or not.
+    assert precision.keras_dtype("bfloat16", "compute_dtype") == "mixed_bfloat16"
+
+
+def test_the_cpu_sets_ask_for_auto():
+    import hparams
+
+    assert hparams.get("next_frame_cpu").compute_dtype == "auto"
+    assert hparams.get("next_frame_cpu_small_frames").compute_dtype == "auto"
+    loop = hparams.resolve("rlmb_cpu", "generative_model_compute_dtype=bfloat16")
+    from rl import model_based
+
+    assert model_based.world_model_hparams(loop).compute_dtype == "bfloat16"
