@@ -70,6 +70,11 @@ def claim(path, flag="--output_dir"):
     lock_directory(path)
 
 
+# Top-level record entries that older runs did not write: such a run resumes, trusted to
+# have used what this one says (there is no neutral value of a data directory or a seed).
+RECORD_KEYS_ADDED_LATER = ("data_dir", "seed")
+
+
 def prepare(output_dir, record, command_line=None):
     """Claims `output_dir` (see claim) and writes `record` (a JSON-ready dict) to
     hparams.json, or, if one is there, checks that it matches. `command_line` (the entrypoint's flags) is
@@ -90,6 +95,9 @@ def prepare(output_dir, record, command_line=None):
                             f"{e.pos}); it records the settings this run was started with: "
                             "restore it, or use a new --output_dir") from None
         upgraded = _with_later_fields(previous, normalized)
+        for key in RECORD_KEYS_ADDED_LATER:  # runs from before these were recorded
+            if key in normalized and isinstance(upgraded, dict):
+                upgraded.setdefault(key, normalized[key])
         if upgraded != normalized:
             raise UserError(f"'{output_dir}' holds a run with different settings "
                             f"({_differences(upgraded, normalized)}); use a new --output_dir "

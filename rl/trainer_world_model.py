@@ -66,7 +66,7 @@ def main(argv):
         hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
         save_every=FLAGS.save_every, video_frames=FLAGS.video_frames,
         eval_rollouts=FLAGS.eval_rollouts, strategy=strategy,
-        seed=FLAGS.seed, command_line=cli.command_line_record())
+        seed=FLAGS.seed, command_line=cli.command_line_record(), record_inputs=True)
     print(json.dumps(summary, sort_keys=True))
 
 

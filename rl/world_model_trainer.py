@@ -57,7 +57,7 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
           eval_steps=10, eval_every=500, save_every=500, video_frames=32, eval_rollouts=32,
           strategy=None, seed=0, command_line=None, log_every_s=10.0,
           metrics_phase="world_model", dataset=None, metrics_dir=None, time_budget_s=None,
-          arrays=None, world_model=None, reward_eval_horizons=(1, 12)):
+          arrays=None, world_model=None, reward_eval_horizons=(1, 12), record_inputs=False):
     """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
@@ -68,7 +68,10 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     model this process trained last time in `output_dir`, goes on training as it is:
     its compiled training step is kept, not traced again. `eval_rollouts`
     autoregressive rollouts from dev starts give the final reward accuracy at each of
-    `reward_eval_horizons` steps (a loop that measures it itself passes none).
+    `reward_eval_horizons` steps (a loop that measures it itself passes none). With
+    `record_inputs`, the run record also holds the data directory and the seed, so that
+    resuming on other data or with another seed is refused (the loop, which trains on
+    growing data with a seed per epoch, keeps its own record instead).
 
     Returns:
         dict of the final dev metrics, multi-step reward accuracies and the video path.
@@ -80,6 +83,8 @@ def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
     if eval_rollouts <= 0:
         raise UserError(f"--eval_rollouts must be positive, got {eval_rollouts}")
     record = {"problem": problem_name, "model": model_name, "hparams": hparams.values()}
+    if record_inputs:
+        record.update(data_dir=os.path.abspath(data_dir), seed=seed)
     resumed = run_dir.prepare(output_dir, record, command_line)
     strategy = strategy or tf.distribute.get_strategy()
     seeding.seed_initialization(seed)

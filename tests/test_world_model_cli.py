@@ -3,6 +3,7 @@ debug video, the README's set, bad input, and two workers on loopback."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,6 +67,19 @@ def test_rerun_resumes_and_trains_on(trained):
     assert len(pairs) == len(set(pairs))
     assert sorted({r["step"] for r in records if r["name"] == "world_model/train/loss"}) == \
         [10, 20, 30]
+
+
+def test_resuming_on_other_data_or_another_seed_is_refused(trained, tmp_path):
+    data_dir, out, _ = trained
+    other = str(tmp_path / "copy_of_the_data")
+    shutil.copytree(data_dir, other, ignore=shutil.ignore_patterns(".lock"))
+    for flag, named in ((f"--data_dir={other}", "data_dir"), ("--seed=1", "seed")):
+        args = [f"--data_dir={data_dir}", flag] if flag.startswith("--seed") else [flag]
+        result = run_module("rl.trainer_world_model", *args, f"--output_dir={out}", *TINY,
+                            "--train_steps=40")
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "different settings" in result.stderr and named in result.stderr, \
+            result.stderr[-2000:]
 
 
 def test_latent_model_trains_from_the_command_line(datagen_cli_output, tmp_path):
