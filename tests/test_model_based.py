@@ -119,7 +119,7 @@ def test_schedule_helpers():
 
 def test_loop_can_set_the_world_models_compute_dtype():
     cpu_loop = hparams.get("rlmb_cpu")
-    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "bfloat16"  # the set's
+    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "auto"  # the set's
     cpu_loop.generative_model_compute_dtype = "float32"
     assert model_based.world_model_hparams(cpu_loop).compute_dtype == "float32"
     cpu_loop.generative_model_compute_dtype = "float16"
