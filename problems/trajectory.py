@@ -17,6 +17,7 @@ an epoch without its stats file is incomplete and ignored by readers, and writin
 epoch never touches an earlier one.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -54,6 +55,38 @@ def encode_png(frame):
     return data.tobytes()
 
 
+# A writer's scratch directory holds this file, locked (flock) while the writer lives:
+# the kernel drops the lock when the process ends however it ends, so a scratch
+# directory whose lock is free was abandoned (its writer was killed) and can go.
+SCRATCH_LOCK = ".writing"
+
+
+def _lock_scratch(directory):
+    handle = open(os.path.join(directory, SCRATCH_LOCK), "w")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def remove_abandoned_scratch(directory):
+    """Removes the scratch directories in `directory` that no live writer holds (left by
+    a writer that was killed with SIGKILL, or by a crash of the machine); returns their
+    names. Scratch directories of live writers, and hidden directories that are not a
+    writer's, are left alone."""
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        lock_path = os.path.join(directory, name, SCRATCH_LOCK)
+        if not (name.startswith(".") and os.path.isfile(lock_path)):
+            continue
+        with open(lock_path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer's
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
 class TrajectoryWriter:
     """Writes one epoch of one dataset. Use as a context manager, or call `close()`.
 
@@ -76,8 +109,10 @@ class TrajectoryWriter:
         self.frame_format = dict(frame_format)
         if tmp_dir:
             check_data_dir(tmp_dir)
+        remove_abandoned_scratch(tmp_dir or data_dir)
         self._tmp = tempfile.mkdtemp(prefix=f".{epoch_prefix(dataset, epoch)}-",
                                      dir=tmp_dir or data_dir)
+        self._scratch_lock = _lock_scratch(self._tmp)
         count = num_train_shards
         self._names = [shard_name(dataset, epoch, TRAIN, i, count) for i in range(count)]
         self._names.append(shard_name(dataset, epoch, DEV, 0, 1))
@@ -121,6 +156,7 @@ class TrajectoryWriter:
         for name in self._names:
             shutil.move(os.path.join(self._tmp, name), os.path.join(self.data_dir, name))
         shutil.rmtree(self._tmp, ignore_errors=True)
+        self._scratch_lock.close()
         self.stats = self._compute_stats()
         path = stats_path(self.data_dir, self.dataset, self.epoch)
         with open(path + ".tmp", "w") as f:
@@ -132,8 +168,12 @@ class TrajectoryWriter:
     def abort(self):
         """Drops everything written so far: nothing of this epoch appears in data_dir."""
         for writer in self._writers:
-            writer.close()
+            try:
+                writer.close()
+            except (OSError, tf.errors.OpError):
+                pass  # e.g. a full disk fails the last flush; the files go anyway
         shutil.rmtree(self._tmp, ignore_errors=True)
+        self._scratch_lock.close()
         self._closed = True
 
     def __enter__(self):

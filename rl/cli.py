@@ -8,6 +8,7 @@ game, model names, data directory) before they import the library that loads Ten
 import functools
 import json
 import os
+import signal
 import sys
 
 from absl import flags
@@ -17,12 +18,14 @@ from hparams.errors import UserError
 
 
 def exit_on_user_error(main):
-    """Wraps an absl `main` so a UserError prints one line to stderr and exits with 2.
+    """Wraps an absl `main` so a UserError prints one line to stderr and exits with 2,
+    and SIGTERM unwinds the program (exit status 143) instead of killing it mid-write.
 
     Other exceptions are bugs and keep their tracebacks.
     """
     @functools.wraps(main)
     def wrapped(argv):
+        signal.signal(signal.SIGTERM, _terminate)
         if len(argv) > 1:
             print(f"{os.path.basename(argv[0])}: error: unexpected arguments {argv[1:]}; "
                   "all options are --flags", file=sys.stderr)
@@ -33,6 +36,13 @@ def exit_on_user_error(main):
             print(f"error: {e}", file=sys.stderr)
             sys.exit(2)
     return wrapped
+
+
+def _terminate(signum, frame):
+    """SIGTERM (a scheduler's or `kill`'s stop) unwinds like Ctrl-C, so `finally` blocks
+    and context managers remove partial output; Python's default would end the process
+    without running them."""
+    raise SystemExit(128 + signum)
 
 
 def listed_hparams_sets():

@@ -3,12 +3,16 @@
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 from problems import dataset_files, input_pipeline
-from tests.conftest import run_module
+from tests.conftest import REPO, run_module
 
 # Entrypoints as subprocesses: tests/conftest.py explains the tiers.
 pytestmark = pytest.mark.slow
@@ -79,3 +83,25 @@ def test_misspelled_flag_is_refused():
     assert result.returncode != 0
     assert "Unknown command line flag 'num_env_step'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_leaves_no_scratch_and_no_partial_epoch(tmp_path):
+    data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
+    os.makedirs(data_dir)
+    os.makedirs(tmp_dir)
+    proc = subprocess.Popen([sys.executable, "-m", "rl.datagen_with_agent",
+                             f"--data_dir={data_dir}", f"--tmp_dir={tmp_dir}", "--game=pong",
+                             "--num_env_steps=1000000"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(
+            os.listdir(os.path.join(tmp_dir, d)) for d in os.listdir(tmp_dir)):
+        time.sleep(0.1)  # until its scratch directory holds shards
+    assert os.listdir(tmp_dir), "datagen did not start writing in 2 minutes"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr[-2000:]
+    assert os.listdir(tmp_dir) == []
+    assert dataset_files.list_epochs(data_dir, "gym_pong_random") == []
+    assert [n for n in os.listdir(data_dir) if n != ".lock"] == []

@@ -4,6 +4,7 @@ no-op setting) gives every setting exactly what its own evaluation would."""
 import dataclasses
 
 import numpy as np
+import pytest
 
 from problems import atari
 from rl import evaluation
@@ -15,6 +16,7 @@ def policy(observations, temperatures):
     return (flat[:, ::4099].sum(axis=1) + 3 * (temperatures > 0)) % 6
 
 
+@pytest.mark.slow  # whole real episodes
 def test_settings_in_lockstep_match_separate_evaluations():
     base = atari.AtariConfig(game="pong", grayscale=True, resize_height_factor=4,
                              resize_width_factor=4)
@@ -50,6 +52,7 @@ def test_action_shares_and_entropy_show_a_collapsed_policy():
     assert abs(sum(mixed["action_shares"]) - 1) < 1e-9
 
 
+@pytest.mark.slow  # whole real episodes
 def test_constant_action_baselines_are_measured_once_and_cached(tmp_path, monkeypatch):
     from rl import baselines
 

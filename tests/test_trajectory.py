@@ -198,6 +198,24 @@ def test_aborted_epoch_leaves_nothing(tmp_path):
     assert dataset_files.list_epochs(str(tmp_path), "x") == []
 
 
+def test_abandoned_scratch_goes_and_a_live_writers_stays(tmp_path):
+    data_dir = str(tmp_path)
+    live = trajectory.TrajectoryWriter(data_dir, "x", 0, {})
+    # What a writer killed with SIGKILL leaves: a scratch directory whose lock is free.
+    abandoned = os.path.join(data_dir, ".x.e001-killed")
+    os.makedirs(abandoned)
+    open(os.path.join(abandoned, trajectory.SCRATCH_LOCK), "w").close()
+    open(os.path.join(abandoned, "x.e001.train-00000-of-00010.tfrecord"), "w").close()
+    os.makedirs(os.path.join(data_dir, ".not_a_writers"))
+    second = trajectory.TrajectoryWriter(data_dir, "x", 2, {})  # removes what was abandoned
+    hidden = sorted(n for n in os.listdir(data_dir) if n.startswith("."))
+    assert ".x.e001-killed" not in hidden and ".not_a_writers" in hidden
+    assert os.path.isdir(live._tmp) and os.path.isdir(second._tmp)
+    live.abort()
+    second.abort()
+    assert sorted(os.listdir(data_dir)) == [".not_a_writers"]
+
+
 def test_corrupt_shard_is_one_clear_error(tmp_path):
     write_episodes(str(tmp_path), [20])
     path = input_pipeline.shard_paths(str(tmp_path), "hand", "train")[0]
