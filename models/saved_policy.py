@@ -14,9 +14,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from hparams.errors import UserError
-
-FORMAT_FILE = "observation_format.json"
+from models.policy_format import FORMAT_FILE, read_policy_format
 
 
 class _PolicyModule(tf.Module):
@@ -58,9 +56,7 @@ class LoadedPolicy:
     """A SavedModel policy: `act(observations, temperature)` and its observation format."""
 
     def __init__(self, path):
-        if not os.path.isdir(path) or not os.path.exists(os.path.join(path, "saved_model.pb")):
-            raise UserError(f"'{path}' is not a policy SavedModel (no saved_model.pb); pass "
-                            "the policy directory a trainer exported")
+        read_policy_format(path)  # one line for a path that is not an exported policy
         self._model = tf.saved_model.load(path)
         self._serve = self._model.signatures["serving_default"]
         self.observation_format = json.loads(self._model.observation_format.numpy().decode())

@@ -5,8 +5,7 @@ import dataclasses
 
 from absl import logging
 
-from hparams.errors import UserError
-from models import saved_policy
+from models import policy_format, saved_policy
 from problems import atari, dataset_files, trajectory
 from rl import baselines
 from rl import collect as collect_lib
@@ -30,14 +29,10 @@ def load_agent(policy_path, game, temperature, seed):
     Raises:
         UserError: the path holds no policy, or a policy for another game or input.
     """
+    policy_format.check_atari_policy(policy_format.read_policy_format(policy_path),
+                                     policy_path, game)
     policy = saved_policy.LoadedPolicy(policy_path)
     fmt = policy.observation_format
-    if fmt.get("kind") != "atari":
-        raise UserError(f"the policy in '{policy_path}' was trained on {fmt.get('gym_id')}, "
-                        "not on an Atari game")
-    if fmt["game"] != game:
-        raise UserError(f"the policy in '{policy_path}' plays {fmt['game']}, not {game}; "
-                        f"pass --game={fmt['game']}")
     names = {f.name for f in dataclasses.fields(atari.AtariConfig)}
     config = atari.AtariConfig(**{k: v for k, v in fmt.items() if k in names})
     policy.seed(seed)

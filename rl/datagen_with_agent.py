@@ -15,6 +15,7 @@ import json
 from absl import app, flags, logging
 
 import hparams as hparams_lib
+from models import policy_format
 from problems import atari, dataset_files
 from rl import cli
 
@@ -61,6 +62,7 @@ def main(argv):
     dataset_files.check_data_dir(FLAGS.data_dir, create=False)
     if FLAGS.tmp_dir:
         dataset_files.check_data_dir(FLAGS.tmp_dir, create=False, flag="--tmp_dir")
+    _check_policy_path()
     from rl import datagen  # loads TensorFlow: only once the flags are known good
 
     policy = config = None
@@ -77,6 +79,15 @@ def main(argv):
     print(json.dumps(summary, sort_keys=True))
 
 
+def _check_policy_path():
+    """A wrong --agent_policy_path (not a policy, another game, not Atari) is one line
+    before TensorFlow loads: the policy's observation_format.json says all of that."""
+    if FLAGS.agent_policy_path:
+        policy_format.check_atari_policy(
+            policy_format.read_policy_format(FLAGS.agent_policy_path),
+            FLAGS.agent_policy_path, FLAGS.game)
+
+
 def _evaluate():
     if not FLAGS.agent_policy_path:
         raise hparams_lib.UserError("--eval needs --agent_policy_path")
@@ -85,6 +96,7 @@ def _evaluate():
                                     f"{FLAGS.eval_episodes}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
     atari.check_game(FLAGS.game)
+    _check_policy_path()
     from rl import datagen  # loads TensorFlow: only once the flags are known good
     from rl.baselines import reference_line as baselines_line
 

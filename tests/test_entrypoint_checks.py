@@ -74,11 +74,26 @@ except SystemExit as e:
      "--train_steps must be positive"),
     ("rl.datagen_with_agent", ["--game=pong", "--data_dir=OUT", "--tmp_dir=FILE"],
      "--tmp_dir 'FILE' is a file"),
+    # POLICY: a directory laid out as an exported Pong policy (see the test body).
+    ("rl.datagen_with_agent", ["--game=freeway", "--eval", "--agent_policy_path=POLICY"],
+     "plays pong, not freeway"),
+    ("rl.datagen_with_agent", ["--game=pong", "--data_dir=OUT",
+                               "--agent_policy_path=/nonexistent"], "is not a policy SavedModel"),
+    ("rl.datagen_with_agent", ["--game=pong", "--eval", "--agent_policy_path=OUT"],
+     "is not a policy SavedModel"),
+    ("rl.datagen_with_agent", ["--game=pong", "--eval", "--agent_policy_path=NOFORMAT"],
+     "has no observation_format.json"),
 ])
 def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, message):
     (tmp_path / "a_file").write_text("not a directory")
+    for name, fmt in (("policy", '{"kind": "atari", "game": "pong"}'), ("noformat", None)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "saved_model.pb").write_bytes(b"")
+        if fmt:
+            (tmp_path / name / "observation_format.json").write_text(fmt)
     args = [arg.replace("OUT", str(tmp_path / "out")).replace("FILE", str(tmp_path / "a_file"))
-            for arg in args]
+            .replace("NOFORMAT", str(tmp_path / "noformat"))
+            .replace("POLICY", str(tmp_path / "policy")) for arg in args]
     message = message.replace("FILE", str(tmp_path / "a_file"))
     result = subprocess.run([sys.executable, "-c", PROBE, module, *args], cwd=REPO,
                             capture_output=True, text=True, timeout=120)

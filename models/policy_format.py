@@ -1,0 +1,48 @@
+"""What an exported policy directory says about itself, read without TensorFlow.
+
+Every exported policy (models/saved_policy.export_policy) carries its observation format
+in `observation_format.json` beside the SavedModel, so an entrypoint can check a
+`--agent_policy_path` (is it a policy, for which game and input) in well under a second,
+before it pays for TensorFlow's import.
+"""
+
+import json
+import os
+
+from hparams.errors import UserError
+
+FORMAT_FILE = "observation_format.json"
+
+
+def read_policy_format(path):
+    """The observation format of the policy exported to `path`, as a dict.
+
+    Raises:
+        UserError: `path` is not an exported policy, or its format file is unreadable.
+    """
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise UserError(f"'{path}' is not a policy SavedModel (no saved_model.pb); pass "
+                        "the policy directory a trainer exported")
+    format_path = os.path.join(path, FORMAT_FILE)
+    try:
+        with open(format_path) as f:
+            fmt = json.load(f)
+    except FileNotFoundError:
+        raise UserError(f"'{path}' has no {FORMAT_FILE}: it was not exported by this "
+                        "toolkit's trainers, which write one beside every policy") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"'{format_path}' is truncated or not JSON ({e}); export the "
+                        "policy again") from None
+    if not isinstance(fmt, dict):
+        raise UserError(f"'{format_path}' does not describe an observation format")
+    return fmt
+
+
+def check_atari_policy(fmt, path, game):
+    """Raises UserError unless `fmt` (read_policy_format) is an Atari policy for `game`."""
+    if fmt.get("kind") != "atari":
+        raise UserError(f"the policy in '{path}' was trained on {fmt.get('gym_id')}, "
+                        "not on an Atari game")
+    if fmt.get("game") != game:
+        raise UserError(f"the policy in '{path}' plays {fmt.get('game')}, not {game}; "
+                        f"pass --game={fmt.get('game')}")
