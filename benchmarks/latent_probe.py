@@ -26,7 +26,6 @@ import os
 import sys
 import time
 
-import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 

@@ -78,9 +78,12 @@ def quality(game, num_steps, budget_s, work_dir):
     datagen.generate(data_dir, game, num_steps, hparams.get("atari_simple"), seed=0)
     hp = hparams.get("next_frame_cpu")
     summary, _ = world_model_trainer.train(
-        data_dir, os.path.join(work_dir, f"{game}_wm"), f"gym_{game}_random",
-        hp.model, hp, train_steps=10 ** 9, eval_steps=50, eval_every=10 ** 9,
-        save_every=10 ** 9, video_frames=24, time_budget_s=budget_s, log_every_s=60)
+        world_model_trainer.TrainingRun(data_dir, os.path.join(work_dir, f"{game}_wm"),
+                                        f"gym_{game}_random", hp.model, hp,
+                                        train_steps=10 ** 9),
+        world_model_trainer.Schedule(eval_steps=50, eval_every=10 ** 9, save_every=10 ** 9,
+                                     video_frames=24, time_budget_s=budget_s,
+                                     log_every_s=60))
     return summary
 
 

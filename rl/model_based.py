@@ -28,7 +28,7 @@ from models import catalog, policies, precision, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
-from rl import baselines, cli, datagen, evaluation, model_free, ppo, plot, rollout, run_dir
+from rl import baselines, cli, datagen, evaluation, plot, ppo, ppo_loop, rollout, run_dir
 from rl import metrics as metrics_lib
 from rl import world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
@@ -193,14 +193,18 @@ class ModelBasedLoop:
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] world model: training to step "
                   f"{target}", flush=True)
             arrays = self._data_arrays()
-            _, self.world_model = world_model_trainer.train(
+            training = world_model_trainer.TrainingRun(
                 self.data_dir, os.path.join(self.output_dir, "world_model"),
                 f"gym_{self.game}_random", self.loop.generative_model, self.wm_hparams,
-                target, eval_steps=self.loop.world_model_eval_steps,
+                target, seed=self.seed + epoch, dataset=self.dataset,
+                metrics_dir=self.output_dir)
+            schedule = world_model_trainer.Schedule(
+                eval_steps=self.loop.world_model_eval_steps,
                 eval_rollouts=self.loop.eval_world_model_rollouts,
                 eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
-                seed=self.seed + epoch, dataset=self.dataset, metrics_dir=self.output_dir,
-                arrays=arrays, world_model=self.world_model, reward_eval_horizons=())
+                reward_eval_horizons=())
+            _, self.world_model = world_model_trainer.train(
+                training, schedule, arrays=arrays, world_model=self.world_model)
         self._run_phase(f"world_model_{epoch}", run)
 
     def train_policy(self, epoch):
@@ -217,7 +221,7 @@ class ModelBasedLoop:
             writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_simulated",
                                                resume_step=start * steps_per_iteration)
             try:
-                model_free.run_iterations(learner, collector, self.ppo, start, stop,
+                ppo_loop.run_iterations(learner, collector, self.ppo, start, stop,
                                           self.ppo.epochs_num, writer, self.checkpointer,
                                           seed=self.seed, label="  ppo iteration",
                                           reward_scope="simulated")
@@ -358,7 +362,7 @@ class ModelBasedLoop:
             network = policies.make_policy_network(self.ppo, obs_space,
                                                    gym.spaces.Discrete(self.num_actions))
             self.learner = ppo.PPOLearner(network, self.ppo)
-            self.checkpointer = model_free.Checkpointer(
+            self.checkpointer = ppo_loop.Checkpointer(
                 os.path.join(self.output_dir, "policy_checkpoints"), self.learner)
             self.checkpointer.restore()
         return self.learner

@@ -61,12 +61,15 @@ def main(argv):
 
     # The strategy before any other TensorFlow op: multi-worker collectives need that.
     strategy = world_model_trainer.make_strategy(FLAGS.strategy)
-    summary, _ = world_model_trainer.train(
-        FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, model_name,
-        hparams, FLAGS.train_steps, eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
+    run = world_model_trainer.TrainingRun(
+        FLAGS.data_dir, FLAGS.output_dir, FLAGS.problem, model_name, hparams,
+        FLAGS.train_steps, seed=FLAGS.seed, record_inputs=True,
+        command_line=cli.command_line_record())
+    schedule = world_model_trainer.Schedule(
+        eval_steps=FLAGS.eval_steps, eval_every=FLAGS.eval_every,
         save_every=FLAGS.save_every, video_frames=FLAGS.video_frames,
-        eval_rollouts=FLAGS.eval_rollouts, strategy=strategy,
-        seed=FLAGS.seed, command_line=cli.command_line_record(), record_inputs=True)
+        eval_rollouts=FLAGS.eval_rollouts)
+    summary, _ = world_model_trainer.train(run, schedule, strategy=strategy)
     print(json.dumps(summary, sort_keys=True))
 
 

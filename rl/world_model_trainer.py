@@ -6,14 +6,17 @@ checkpoints/ (network, optimizer and its step counter) and videos/. Re-running r
 from the last checkpoint; a larger --train_steps continues training.
 """
 
+import dataclasses
 import os
 import time
+from typing import Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from hparams.errors import UserError
+from hparams.hparams import HParams
 from models import catalog, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
@@ -53,124 +56,194 @@ def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0
     return video.write_mp4(path, frames)
 
 
-def train(data_dir, output_dir, problem_name, model_name, hparams, train_steps,
-          eval_steps=10, eval_every=500, save_every=500, video_frames=32, eval_rollouts=32,
-          strategy=None, seed=0, command_line=None, log_every_s=10.0,
-          metrics_phase="world_model", dataset=None, metrics_dir=None, time_budget_s=None,
-          arrays=None, world_model=None, reward_eval_horizons=(1, 12), record_inputs=False):
-    """Trains (or resumes training) a world model up to `train_steps` optimizer steps.
+@dataclasses.dataclass
+class TrainingRun:
+    """What to train, on which data, into which run directory.
 
     `dataset` names the data in `data_dir` when it is not the problem's own, and
     `metrics_dir` is where metrics go when not `output_dir` (the model-based loop keeps
-    both its data and its metrics at its own level). With `time_budget_s`, training stops
-    (evaluating and checkpointing) at the first step past that many seconds. `arrays`
-    (decoded train and dev records) saves decoding the shards again. `world_model`, the
-    model this process trained last time in `output_dir`, goes on training as it is:
-    its compiled training step is kept, not traced again. `eval_rollouts`
-    autoregressive rollouts from dev starts give the final reward accuracy at each of
-    `reward_eval_horizons` steps (a loop that measures it itself passes none). With
-    `record_inputs`, the run record also holds the data directory and the seed, so that
-    resuming on other data or with another seed is refused (the loop, which trains on
-    growing data with a seed per epoch, keeps its own record instead).
+    both its data and its metrics at its own level). With `record_inputs`, the run
+    record also holds the data directory and the seed, so that resuming on other data or
+    with another seed is refused (the loop, which trains on growing data with a seed per
+    epoch, keeps its own record instead).
+    """
+    data_dir: str
+    output_dir: str
+    problem: str
+    model_name: str
+    hparams: HParams
+    train_steps: int
+    seed: int = 0
+    dataset: Optional[str] = None
+    metrics_dir: Optional[str] = None
+    metrics_phase: str = "world_model"
+    record_inputs: bool = False
+    command_line: Optional[str] = None
+
+
+@dataclasses.dataclass
+class Schedule:
+    """When to evaluate, save and report, and what the final report measures.
+
+    `eval_steps` dev batches every `eval_every` steps; a checkpoint every `save_every`;
+    a progress line every `log_every_s` seconds. With `time_budget_s`, training stops
+    (evaluating and checkpointing) at the first step past that many seconds. At the end,
+    `eval_rollouts` autoregressive rollouts from dev starts give the reward accuracy at
+    each of `reward_eval_horizons` steps (a loop that measures it itself passes none),
+    and a debug video shows `video_frames` frames of imagination.
+    """
+    eval_steps: int = 10
+    eval_every: int = 500
+    save_every: int = 500
+    video_frames: int = 32
+    eval_rollouts: int = 32
+    reward_eval_horizons: Tuple[int, ...] = (1, 12)
+    log_every_s: float = 10.0
+    time_budget_s: Optional[float] = None
+
+
+def train(run: TrainingRun, schedule: Schedule = Schedule(), strategy=None, arrays=None,
+          world_model=None):
+    """Trains (or resumes training) a world model up to `run.train_steps` optimizer steps.
+
+    `arrays` (decoded train and dev records) saves decoding the shards again.
+    `world_model`, the model this process trained last time in `run.output_dir`, goes on
+    training as it is: its compiled training step is kept, not traced again.
 
     Returns:
-        dict of the final dev metrics, multi-step reward accuracies and the video path.
+        (summary, world_model): the summary holds the final step, dev metrics, the
+        reward accuracies at the schedule's horizons beside never predicting a reward,
+        the debug video's path and the seconds this call trained; the model is the
+        trained WorldModel or LatentWorldModel.
     """
-    dataset = dataset or problem_name
-    fmt = dataset_format(data_dir, problem_name, dataset)
-    if train_steps <= 0:
-        raise UserError(f"--train_steps must be positive, got {train_steps}")
-    if eval_rollouts <= 0:
-        raise UserError(f"--eval_rollouts must be positive, got {eval_rollouts}")
-    record = {"problem": problem_name, "model": model_name, "hparams": hparams.values()}
-    if record_inputs:
-        record.update(data_dir=os.path.abspath(data_dir), seed=seed)
-    resumed = run_dir.prepare(output_dir, record, command_line)
+    fmt = _check(run, schedule)
     strategy = strategy or tf.distribute.get_strategy()
-    seeding.seed_initialization(seed)
-    frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
-    kept = world_model is not None
-    if not kept:
-        if catalog.is_latent(model_name):
-            world_model = LatentWorldModel(hparams, fmt["num_actions"], frame_shape)
-        else:
-            world_model = WorldModel(hparams, fmt["num_actions"], frame_shape, model_name,
-                                     strategy)
-    manager = tf.train.CheckpointManager(world_model.checkpoint,
-                                         os.path.join(output_dir, "checkpoints"), 2)
-    if kept:
-        if manager.latest_checkpoint and int(
-                manager.latest_checkpoint.rsplit("-", 1)[-1]) != world_model.step:
-            raise ValueError(f"the kept world model is at step {world_model.step}, its "
-                             f"checkpoint at {manager.latest_checkpoint}")
-    elif resumed and manager.latest_checkpoint:
-        world_model.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("resuming %s at step %d", output_dir, world_model.step)
+    world_model, manager = _model_at_its_checkpoint(run, fmt, strategy, world_model)
     start = world_model.step
     if arrays is None:
-        arrays = (input_pipeline.load_split(data_dir, dataset, "train"),
-                  input_pipeline.load_split(data_dir, dataset, "dev"))
-    dev_arrays = arrays[1]
-    if catalog.is_latent(model_name):
-        next_batch, dev_batches = _latent_batches(hparams, arrays, eval_steps, seed + start,
-                                                  seed)
+        dataset = run.dataset or run.problem
+        arrays = (input_pipeline.load_split(run.data_dir, dataset, "train"),
+                  input_pipeline.load_split(run.data_dir, dataset, "dev"))
+    if catalog.is_latent(run.model_name):
+        next_batch, dev_batches = _latent_batches(run.hparams, arrays, schedule.eval_steps,
+                                                  run.seed + start, run.seed)
     else:
-        next_batch, dev_batches = _pixel_batches(hparams, arrays, eval_steps, strategy,
-                                                 seed + start, seed)
-    writer = metrics_lib.MetricsWriter(metrics_dir or output_dir, metrics_phase,
+        next_batch, dev_batches = _pixel_batches(run.hparams, arrays, schedule.eval_steps,
+                                                 strategy, run.seed + start, run.seed)
+    writer = metrics_lib.MetricsWriter(run.metrics_dir or run.output_dir, run.metrics_phase,
                                        resume_step=start)
-    sums, count = {}, 0
-    began, last_log = time.time(), 0.0
-    dev = {}
+    began = time.time()
     try:
-        for step in range(start + 1, train_steps + 1):
-            for key, value in world_model.train_step(next_batch()).items():
-                sums[key] = sums.get(key, 0.0) + value
-            count += 1
-            out_of_time = time_budget_s is not None and time.time() - began > time_budget_s
-            if out_of_time:
-                train_steps = step  # the last step: evaluate, save and report now
-            if step % eval_every == 0 or step == train_steps:
-                dev = _evaluate(world_model, dev_batches)
-                values = {f"world_model/train/{k}": v / count for k, v in sums.items()}
-                values.update({f"world_model/dev/{k}": v for k, v in dev.items()})
-                values["world_model/learning_rate"] = float(
-                    world_model.optimizer.learning_rate.numpy())
-                writer.write(step, values)
-                sums, count = {}, 0
-            if step % save_every == 0 or step == train_steps:
-                manager.save(checkpoint_number=step)
-            if out_of_time:
-                print(f"world model: time budget of {time_budget_s:.0f}s spent at step {step}",
-                      flush=True)
-            elapsed = time.time() - began
-            if elapsed - last_log >= log_every_s or step == train_steps:
-                last_log = elapsed
-                rate = (step - start) / elapsed
-                extra = _describe_dev(dev)
-                print(f"world model step {step}/{train_steps}, {rate:.2f} steps/s, "
-                      f"{(train_steps - step) / max(rate, 1e-9):.0f}s left{extra}", flush=True)
-            if out_of_time:
-                break
+        dev = _train_steps(world_model, manager, run, schedule, next_batch, dev_batches,
+                           writer)
         summary = {"step": world_model.step, "dev": dev}
-        for horizon in reward_eval_horizons:
-            result = world_model_eval.multi_step_eval(world_model, dev_arrays, horizon,
-                                                      num_rollouts=eval_rollouts, seed=seed)
-            summary[f"reward_accuracy_at_{horizon}"] = result["reward_accuracy"]
-            summary[f"baseline_no_reward_accuracy_at_{horizon}"] = \
-                result["baseline_no_reward_accuracy"]
-            if result["reward_accuracy"] is not None:
-                writer.write(world_model.step, {
-                    f"world_model/reward_accuracy_at_{horizon}": result["reward_accuracy"]})
-        os.makedirs(os.path.join(output_dir, "videos"), exist_ok=True)
-        summary["video"] = write_debug_video(
-            world_model, dev_arrays,
-            os.path.join(output_dir, "videos", f"rollout_step_{world_model.step:07d}.mp4"),
-            video_frames, seed=seed)
+        summary.update(_final_report(world_model, run, schedule, arrays[1], writer))
     finally:
         writer.close()
     summary["train_seconds"] = time.time() - began
     return summary, world_model
+
+
+def _check(run, schedule):
+    """The dataset's frame format, once the run's data and numbers are known good."""
+    fmt = dataset_format(run.data_dir, run.problem, run.dataset or run.problem)
+    if run.train_steps <= 0:
+        raise UserError(f"--train_steps must be positive, got {run.train_steps}")
+    if schedule.eval_rollouts <= 0:
+        raise UserError(f"--eval_rollouts must be positive, got {schedule.eval_rollouts}")
+    return fmt
+
+
+def _model_at_its_checkpoint(run, fmt, strategy, world_model):
+    """The run directory prepared (record checked or written), and (model, its
+    checkpoint manager) with the model at the latest checkpoint: `world_model` if given
+    (it must be at that step), else a new one restored from it, or fresh for a new run."""
+    record = {"problem": run.problem, "model": run.model_name, "hparams": run.hparams.values()}
+    if run.record_inputs:
+        record.update(data_dir=os.path.abspath(run.data_dir), seed=run.seed)
+    resumed = run_dir.prepare(run.output_dir, record, run.command_line)
+    seeding.seed_initialization(run.seed)
+    kept = world_model is not None
+    if not kept:
+        frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
+        if catalog.is_latent(run.model_name):
+            world_model = LatentWorldModel(run.hparams, fmt["num_actions"], frame_shape)
+        else:
+            world_model = WorldModel(run.hparams, fmt["num_actions"], frame_shape,
+                                     run.model_name, strategy)
+    manager = tf.train.CheckpointManager(world_model.checkpoint,
+                                         os.path.join(run.output_dir, "checkpoints"), 2)
+    latest = manager.latest_checkpoint
+    if kept:
+        if latest and int(latest.rsplit("-", 1)[-1]) != world_model.step:
+            raise ValueError(f"the kept world model is at step {world_model.step}, its "
+                             f"checkpoint at {latest}")
+    elif resumed and latest:
+        world_model.checkpoint.restore(latest).assert_existing_objects_matched()
+        logging.info("resuming %s at step %d", run.output_dir, world_model.step)
+    return world_model, manager
+
+
+def _train_steps(world_model, manager, run, schedule, next_batch, dev_batches, writer):
+    """Trains from the model's step to run.train_steps (or the time budget), writing
+    averaged training metrics and dev metrics at each evaluation, saving checkpoints and
+    printing progress; returns the last dev metrics."""
+    start, train_steps = world_model.step, run.train_steps
+    sums, count, dev = {}, 0, {}
+    began, last_log = time.time(), 0.0
+    for step in range(start + 1, train_steps + 1):
+        for key, value in world_model.train_step(next_batch()).items():
+            sums[key] = sums.get(key, 0.0) + value
+        count += 1
+        out_of_time = (schedule.time_budget_s is not None
+                       and time.time() - began > schedule.time_budget_s)
+        if out_of_time:
+            train_steps = step  # the last step: evaluate, save and report now
+        if step % schedule.eval_every == 0 or step == train_steps:
+            dev = _evaluate(world_model, dev_batches)
+            values = {f"world_model/train/{k}": v / count for k, v in sums.items()}
+            values.update({f"world_model/dev/{k}": v for k, v in dev.items()})
+            values["world_model/learning_rate"] = float(
+                world_model.optimizer.learning_rate.numpy())
+            writer.write(step, values)
+            sums, count = {}, 0
+        if step % schedule.save_every == 0 or step == train_steps:
+            manager.save(checkpoint_number=step)
+        if out_of_time:
+            print(f"world model: time budget of {schedule.time_budget_s:.0f}s spent at "
+                  f"step {step}", flush=True)
+        elapsed = time.time() - began
+        if elapsed - last_log >= schedule.log_every_s or step == train_steps:
+            last_log = elapsed
+            rate = (step - start) / elapsed
+            print(f"world model step {step}/{train_steps}, {rate:.2f} steps/s, "
+                  f"{(train_steps - step) / max(rate, 1e-9):.0f}s left{_describe_dev(dev)}",
+                  flush=True)
+        if out_of_time:
+            break
+    return dev
+
+
+def _final_report(world_model, run, schedule, dev_arrays, writer):
+    """Reward accuracy of autoregressive rollouts at the schedule's horizons, and the
+    debug video."""
+    report = {}
+    for horizon in schedule.reward_eval_horizons:
+        result = world_model_eval.multi_step_eval(world_model, dev_arrays, horizon,
+                                                  num_rollouts=schedule.eval_rollouts,
+                                                  seed=run.seed)
+        report[f"reward_accuracy_at_{horizon}"] = result["reward_accuracy"]
+        report[f"baseline_no_reward_accuracy_at_{horizon}"] = \
+            result["baseline_no_reward_accuracy"]
+        if result["reward_accuracy"] is not None:
+            writer.write(world_model.step, {
+                f"world_model/reward_accuracy_at_{horizon}": result["reward_accuracy"]})
+    os.makedirs(os.path.join(run.output_dir, "videos"), exist_ok=True)
+    report["video"] = write_debug_video(
+        world_model, dev_arrays,
+        os.path.join(run.output_dir, "videos", f"rollout_step_{world_model.step:07d}.mp4"),
+        schedule.video_frames, seed=run.seed)
+    return report
 
 
 def _pixel_batches(hparams, arrays, eval_steps, strategy, train_seed, dev_seed):

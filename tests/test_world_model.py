@@ -196,9 +196,10 @@ def test_training_stops_at_its_time_budget(pong_dataset, tmp_path):
     from rl import world_model_trainer
     data_dir, _ = pong_dataset
     summary, _ = world_model_trainer.train(
-        data_dir, str(tmp_path), "gym_pong_random", "next_frame_basic",
-        hparams.get("next_frame_tiny"), train_steps=10 ** 6, eval_steps=1, video_frames=2,
-        time_budget_s=0.0)
+        world_model_trainer.TrainingRun(data_dir, str(tmp_path), "gym_pong_random",
+                                        "next_frame_basic", hparams.get("next_frame_tiny"),
+                                        train_steps=10 ** 6),
+        world_model_trainer.Schedule(eval_steps=1, video_frames=2, time_budget_s=0.0))
     assert summary["step"] == 1
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-1")
     assert summary["dev"]  # evaluated at the step it stopped
