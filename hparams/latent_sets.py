@@ -42,6 +42,10 @@ def latent_dynamics_cpu():
         # before (models/latent_world_model.motion_weights); 0: a plain squared error.
         moving_pixel_weight=50.0,
         consistency_loss_coef=1.0,
+        # Weight of the encodings' pull toward the imagined latents (the consistency
+        # loss's other direction, DreamerV3's representation loss); 0: none, and the
+        # encoder's backward pass runs only on the first stack.
+        representation_loss_coef=0.0,
         reward_loss_coef=5.0,
         done_loss_coef=0.1,
         learning_rate=6e-4,

@@ -26,6 +26,7 @@ FIELDS_ADDED_LATER = {
     "generative_model_compute_dtype": "",  # loop sets: the world-model set's own dtype
     "moving_pixel_weight": 0.0,          # latent sets: a plain squared frame error
     "decoded_steps": 0,                  # latent sets: every unrolled step decoded
+    "representation_loss_coef": 0.0,     # latent sets: encodings not pulled to imagination
 }
 
 

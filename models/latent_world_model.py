@@ -85,9 +85,10 @@ class LatentWorldModel:
         stacks they stand for: ([B, K + 1, D] imagined, [B, K + 1, D] real), with the
         reward and done logits of each step.
 
-        Gradients reach the encoder only through the first stack (the later encodings
-        are stop-gradient targets), so only its frames go through the encoder inside the
-        gradient; the others are encoded outside it, which spares their backward pass."""
+        Without a representation loss, gradients reach the encoder only through the
+        first stack (the later encodings are stop-gradient targets), so the other frames
+        are encoded outside the gradient, which spares their backward pass. With one,
+        every encoding is also trained toward the imagined latent that stands for it."""
         net, stack = self.network, self.stack_size
         frames = batch["frames"]
         shape = tf.shape(frames)
@@ -98,11 +99,12 @@ class LatentWorldModel:
             return tf.reshape(flat, [shape[0], -1, net.frame_feature_size])
 
         first = features_of(frames[:, :stack])
-        later = tf.stop_gradient(features_of(frames[:, stack:]))
+        later = features_of(frames[:, stack:])
+        if self.hparams.get("representation_loss_coef", 0.0) <= 0:
+            later = tf.stop_gradient(later)
         features = tf.concat([first, later], 1)
-        real = tf.stack([net.stack_latent(features[:, :stack])]
-                        + [tf.stop_gradient(net.stack_latent(features[:, j:j + stack]))
-                           for j in range(1, steps + 1)], 1)
+        real = tf.stack([net.stack_latent(features[:, j:j + stack])
+                         for j in range(steps + 1)], 1)
         latent = real[:, 0]
         imagined, reward_logits, done_logits = [latent], [], []
         for k in range(steps):
@@ -145,6 +147,10 @@ class LatentWorldModel:
             "weighted_reconstruction_loss": tf.reduce_mean(squared * weights),
             "consistency_loss": tf.reduce_mean(
                 tf.square(imagined[:, 1:] - tf.stop_gradient(real[:, 1:]))),
+            # The other direction: encodings toward what the transition imagined, so
+            # that the latent becomes one the transition can predict.
+            "representation_loss": tf.reduce_mean(
+                tf.square(real[:, 1:] - tf.stop_gradient(imagined[:, 1:]))),
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=reward_classes(batch["rewards"]), logits=reward_logits)),
             "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
@@ -152,6 +158,8 @@ class LatentWorldModel:
         }
         losses["loss"] = (hp.reconstruction_loss_coef * losses["weighted_reconstruction_loss"]
                           + hp.consistency_loss_coef * losses["consistency_loss"]
+                          + hp.get("representation_loss_coef", 0.0)
+                          * losses["representation_loss"]
                           + hp.reward_loss_coef * losses["reward_loss"]
                           + hp.done_loss_coef * losses["done_loss"])
         return losses, decoded, reward_logits

@@ -59,6 +59,26 @@ def test_shapes(frame_shape):
     assert model.network.decode(tf.constant(latent)).shape == (3,) + frame_shape
 
 
+def test_representation_loss_pulls_the_encodings_toward_imagination(pong_arrays):
+    """With representation_loss_coef the encoder, not only the transition, learns to make
+    the encodings of later stacks what the transition imagines: training on one batch
+    brings the two closer than the same training without it."""
+    starts = input_pipeline.window_starts(pong_arrays["episode"], pong_arrays["frame_number"],
+                                          6)[100:108]
+    batch = {k: tf.constant(v) for k, v in input_pipeline.gather_sequences(
+        pong_arrays, starts, 4, 3).items()}
+    final = {}
+    for coef in (0.0, 10.0):
+        seeding.seed_initialization(3)
+        model = LatentWorldModel(hparams.resolve(
+            "latent_dynamics_tiny", f"representation_loss_coef={coef},learning_rate=3e-3"),
+            6, FRAME)
+        for _ in range(40):
+            losses = model.train_step(batch)
+        final[coef] = losses["representation_loss"]
+    assert final[10.0] < 0.5 * final[0.0], final
+
+
 def overfit_sequences(pong_arrays, learning_rate, max_steps, check_every=25):
     """Trains the tiny latent model on 4 fixed real sequences (3-step unrolls) until its
     imagined frames beat copying the last real frame (squared error over the unrolled
