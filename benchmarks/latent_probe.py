@@ -4,6 +4,7 @@ train PPO in imagination, score the policy on the real game.
 1. the latent model (a latent_dynamics set) trains on the dataset's train split for
    --wm_seconds (or resumes from --wm_dir), printing losses and the dev split's
    per-step imagination metrics beside copying the last frame;
+   then how far 32 imagined steps drift from the real encodings;
 2. PPO (an MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
    simulated steps/s with updates, the action mix and the imagined reward;
 3. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
@@ -76,6 +77,22 @@ def train_world_model(model, train, dev, hp, seconds, directory):
           f"last {metrics['baseline_copy_last/moving_pixel_error']:.4f})", flush=True)
 
 
+def latent_drift(model, dev, steps=32, count=128):
+    """How far imagination drifts from the encodings of the real stacks it stands for,
+    unrolled `steps` along the real actions from `count` dev starts: the squared distance
+    per dimension over the variance of real latents, per step (0: on track; 1: as far as
+    an unrelated latent), and beside it how much consecutive real latents differ."""
+    batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=1)()
+    imagined, real, _, _ = model._unroll(batch)
+    imagined, real = imagined.numpy(), real.numpy()
+    variance = real.var(axis=(0, 1)).mean()
+    drift = ((imagined - real) ** 2).mean(axis=(0, 2)) / variance
+    jump = ((real[:, 1:] - real[:, :-1]) ** 2).mean() / variance
+    print(f"latent drift over {steps} imagined steps (of the real latents' variance): "
+          f"{np.round(drift[1:], 2).tolist()}; consecutive real latents differ by "
+          f"{jump:.2f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("data_dir")
@@ -108,6 +125,7 @@ def main():
     model = LatentWorldModel(wm_hp, fmt["num_actions"], frame_shape)
     wm_dir = args.wm_dir or os.path.join("/tmp", f"latent_probe_{args.game}")
     train_world_model(model, train, dev, wm_hp, args.wm_seconds, wm_dir)
+    latent_drift(model, dev)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
