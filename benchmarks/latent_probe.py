@@ -83,8 +83,11 @@ def latent_drift(model, dev, steps=32, count=128):
     per dimension over the variance of real latents, per step (0: on track; 1: as far as
     an unrelated latent), and beside it how much consecutive real latents differ."""
     batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=1)()
-    imagined, real, _, _ = model._unroll(batch)
-    imagined, real = imagined.numpy(), real.numpy()
+    imagined = model._unroll(batch)[0].numpy()
+    # Against the encoder the policy reads real frames with (not a target copy of it).
+    frames = batch["frames"].numpy()
+    real = np.stack([model.encode(frames[:, j:j + model.stack_size])
+                     for j in range(steps + 1)], 1)
     variance = real.var(axis=(0, 1)).mean()
     drift = ((imagined - real) ** 2).mean(axis=(0, 2)) / variance
     jump = ((real[:, 1:] - real[:, :-1]) ** 2).mean() / variance

@@ -46,6 +46,9 @@ def latent_dynamics_cpu():
         # loss's other direction, DreamerV3's representation loss); 0: none, and the
         # encoder's backward pass runs only on the first stack.
         representation_loss_coef=0.0,
+        # > 0: consistency targets from an exponential moving average of the encoder
+        # with this decay per step (models/latent_world_model.py); 0: the encoder itself.
+        target_encoder_decay=0.0,
         reward_loss_coef=5.0,
         done_loss_coef=0.1,
         learning_rate=6e-4,

@@ -64,7 +64,7 @@ RANGES = {
     "batch_size": COUNT, "video_num_input_frames": COUNT, "hidden_size": COUNT,
     "latent_size": COUNT, "frame_feature_size": COUNT, "transition_hidden_size": COUNT,
     "unroll_steps": COUNT, "decoded_steps": NON_NEGATIVE, "rewarded_sequence_fraction": SHARE,
-    "representation_loss_coef": NON_NEGATIVE,
+    "representation_loss_coef": NON_NEGATIVE, "target_encoder_decay": SHARE,
     "rewarded_window_repeats": COUNT, "learning_rate_warmup_steps": NON_NEGATIVE,
     "reconstruction_loss_coef": NON_NEGATIVE, "consistency_loss_coef": NON_NEGATIVE,
     "reward_loss_coef": NON_NEGATIVE, "done_loss_coef": NON_NEGATIVE,

@@ -27,6 +27,7 @@ FIELDS_ADDED_LATER = {
     "moving_pixel_weight": 0.0,          # latent sets: a plain squared frame error
     "decoded_steps": 0,                  # latent sets: every unrolled step decoded
     "representation_loss_coef": 0.0,     # latent sets: encodings not pulled to imagination
+    "target_encoder_decay": 0.0,         # latent sets: targets from the encoder itself
 }
 
 

@@ -95,6 +95,13 @@ class LatentDynamicsNetwork(tf.keras.Model):
             for f in reversed(filters[:-1])])
         self.decoder_out = tf.keras.layers.Conv2D(CELL * CELL * channels, 3, padding="same")
 
+    @property
+    def encoder_variables(self):
+        """The encoder's variables (frame convolutions, frame and stack layers), in a
+        fixed order: what an EMA target copy of the encoder tracks."""
+        layers = [*self.convs, self.frame_dense, self.stack_dense, self.stack_norm]
+        return [v for layer in layers for v in layer.variables]
+
     # ----- encoding -----
 
     def encode_frames(self, frames):

@@ -65,7 +65,21 @@ class LatentWorldModel:
         self.network.decode(latent)
         self.network(frames)
         self.optimizer.build(self.network.trainable_variables)
-        self.checkpoint = tf.train.Checkpoint(network=self.network, optimizer=self.optimizer)
+        # With target_encoder_decay, the consistency targets come from an exponential
+        # moving average of the encoder (as in BYOL and SPR) instead of the encoder
+        # itself, so that a heavier consistency loss cannot pull every encoding to one
+        # point (what a stop-gradient on the encoder's own outputs alone allows).
+        self.target_decay = hparams.get("target_encoder_decay", 0.0)
+        self.target = None
+        parts = {"network": self.network, "optimizer": self.optimizer}
+        if self.target_decay > 0:
+            self.target = LatentDynamicsNetwork(hparams, num_actions, frame_shape)
+            self.target.encode(frames)
+            for target, online in zip(self.target.encoder_variables,
+                                      self.network.encoder_variables):
+                target.assign(online)
+            parts["target_encoder"] = self.target
+        self.checkpoint = tf.train.Checkpoint(**parts)
         self._train = tf.function(self._train_impl)
         self._evaluate = tf.function(self._evaluate_impl)
         self._encode = tf.function(self.network.encode, reduce_retracing=True)
@@ -94,17 +108,23 @@ class LatentWorldModel:
         shape = tf.shape(frames)
         steps = batch["actions"].shape[1]
 
-        def features_of(window):
-            flat = net.encode_frames(tf.reshape(window, tf.concat([[-1], shape[2:]], 0)))
+        def features_of(network, window):
+            flat = network.encode_frames(tf.reshape(window, tf.concat([[-1], shape[2:]], 0)))
             return tf.reshape(flat, [shape[0], -1, net.frame_feature_size])
 
-        first = features_of(frames[:, :stack])
-        later = features_of(frames[:, stack:])
-        if self.hparams.get("representation_loss_coef", 0.0) <= 0:
-            later = tf.stop_gradient(later)
-        features = tf.concat([first, later], 1)
-        real = tf.stack([net.stack_latent(features[:, j:j + stack])
-                         for j in range(steps + 1)], 1)
+        first = features_of(net, frames[:, :stack])
+        if self.target is not None:
+            targets = tf.stop_gradient(features_of(self.target, frames))
+            real = tf.stack([net.stack_latent(first)] + [
+                tf.stop_gradient(self.target.stack_latent(targets[:, j:j + stack]))
+                for j in range(1, steps + 1)], 1)
+        else:
+            later = features_of(net, frames[:, stack:])
+            if self.hparams.get("representation_loss_coef", 0.0) <= 0:
+                later = tf.stop_gradient(later)
+            features = tf.concat([first, later], 1)
+            real = tf.stack([net.stack_latent(features[:, j:j + stack])
+                             for j in range(steps + 1)], 1)
         latent = real[:, 0]
         imagined, reward_logits, done_logits = [latent], [], []
         for k in range(steps):
@@ -171,6 +191,11 @@ class LatentWorldModel:
         gradients = tape.gradient(losses["loss"], variables)
         gradients, norm = tf.clip_by_global_norm(gradients, self.hparams.max_gradients_norm)
         self.optimizer.apply_gradients(zip(gradients, variables))
+        if self.target is not None:
+            decay = self.target_decay
+            for target, online in zip(self.target.encoder_variables,
+                                      self.network.encoder_variables):
+                target.assign(decay * target + (1.0 - decay) * online)
         losses["grad_norm"] = norm
         return losses
 

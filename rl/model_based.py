@@ -30,6 +30,7 @@ from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import baselines, cli, datagen, evaluation, plot, ppo, ppo_loop, rollout, run_dir
 from rl import metrics as metrics_lib
+from rl.checkpoints import restore_newest_intact
 from rl import world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
 from rl.simulated_env import SimulatedBatchEnv
@@ -346,9 +347,10 @@ class ModelBasedLoop:
             else:
                 self.world_model = WorldModel(self.wm_hparams, self.num_actions, shape,
                                               self.loop.generative_model)
-            directory = os.path.join(self.output_dir, "world_model", "checkpoints")
-            path = tf.train.latest_checkpoint(directory)
-            self.world_model.checkpoint.restore(path).assert_existing_objects_matched()
+            manager = tf.train.CheckpointManager(
+                self.world_model.checkpoint,
+                os.path.join(self.output_dir, "world_model", "checkpoints"), 2)
+            restore_newest_intact(self.world_model.checkpoint, manager, "world model")
         return self.world_model
 
     def _learner(self):

@@ -10,6 +10,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from rl.checkpoints import restore_newest_intact
+
 
 class Checkpointer:
     """The learner's complete state under OUTPUT_DIR/checkpoints. TensorFlow writes the
@@ -25,11 +27,9 @@ class Checkpointer:
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep)
 
     def restore(self):
-        """Restores the latest checkpoint; returns True if there was one."""
-        if self.manager.latest_checkpoint is None:
-            return False
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        return True
+        """Restores the newest intact checkpoint (rl/checkpoints.py); returns True if
+        there was one."""
+        return restore_newest_intact(self.checkpoint, self.manager, "policy") is not None
 
     def save(self, iteration, env_steps):
         self.iteration.assign(iteration)

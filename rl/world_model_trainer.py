@@ -23,6 +23,7 @@ from models.world_model import WorldModel
 from problems import input_pipeline
 from rl import metrics as metrics_lib
 from rl import run_dir, video, world_model_eval
+from rl.checkpoints import restore_newest_intact
 from rl.world_model_inputs import check_strategy, dataset_format
 
 
@@ -156,13 +157,19 @@ def _check(run, schedule):
 
 def _model_at_its_checkpoint(run, fmt, strategy, world_model):
     """The run directory prepared (record checked or written), and (model, its
-    checkpoint manager) with the model at the latest checkpoint: `world_model` if given
-    (it must be at that step), else a new one restored from it, or fresh for a new run."""
+    checkpoint manager) with the model at the newest intact checkpoint: `world_model`
+    if given and at the latest checkpoint's step, else a new one restored from it, or
+    fresh for a new run."""
     record = {"problem": run.problem, "model": run.model_name, "hparams": run.hparams.values()}
     if run.record_inputs:
         record.update(data_dir=os.path.abspath(run.data_dir), seed=run.seed)
     resumed = run_dir.prepare(run.output_dir, record, run.command_line)
     seeding.seed_initialization(run.seed)
+    directory = os.path.join(run.output_dir, "checkpoints")
+    latest = tf.train.latest_checkpoint(directory)
+    if world_model is not None and latest and \
+            int(latest.rsplit("-", 1)[-1]) != world_model.step:
+        world_model = None  # the directory moved on without it: read it from there
     kept = world_model is not None
     if not kept:
         frame_shape = (fmt["height"], fmt["width"], fmt["channels"])
@@ -171,15 +178,9 @@ def _model_at_its_checkpoint(run, fmt, strategy, world_model):
         else:
             world_model = WorldModel(run.hparams, fmt["num_actions"], frame_shape,
                                      run.model_name, strategy)
-    manager = tf.train.CheckpointManager(world_model.checkpoint,
-                                         os.path.join(run.output_dir, "checkpoints"), 2)
-    latest = manager.latest_checkpoint
-    if kept:
-        if latest and int(latest.rsplit("-", 1)[-1]) != world_model.step:
-            raise ValueError(f"the kept world model is at step {world_model.step}, its "
-                             f"checkpoint at {latest}")
-    elif resumed and latest:
-        world_model.checkpoint.restore(latest).assert_existing_objects_matched()
+    manager = tf.train.CheckpointManager(world_model.checkpoint, directory, 2)
+    if not kept and resumed and manager.latest_checkpoint:
+        restore_newest_intact(world_model.checkpoint, manager, "world model")
         logging.info("resuming %s at step %d", run.output_dir, world_model.step)
     return world_model, manager
 

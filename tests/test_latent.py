@@ -79,6 +79,26 @@ def test_representation_loss_pulls_the_encodings_toward_imagination(pong_arrays)
     assert final[10.0] < 0.5 * final[0.0], final
 
 
+def test_target_encoder_follows_the_encoder_by_its_decay(pong_arrays, tmp_path):
+    starts = input_pipeline.window_starts(pong_arrays["episode"], pong_arrays["frame_number"],
+                                          6)[100:104]
+    batch = {k: tf.constant(v) for k, v in input_pipeline.gather_sequences(
+        pong_arrays, starts, 4, 3).items()}
+    model = LatentWorldModel(hparams.resolve("latent_dynamics_tiny", "target_encoder_decay=0.9"),
+                             6, FRAME)
+    before = [v.numpy() for v in model.network.encoder_variables]
+    assert all(np.array_equal(t.numpy(), o) for t, o in
+               zip(model.target.encoder_variables, before))
+    model.train_step(batch)
+    after = [v.numpy() for v in model.network.encoder_variables]
+    assert any(not np.allclose(a, b) for a, b in zip(after, before))
+    for target, old, new in zip(model.target.encoder_variables, before, after):
+        np.testing.assert_allclose(target.numpy(), old + 0.1 * (new - old), atol=1e-6)
+    # The target copy is part of the model's checkpoint.
+    path = model.checkpoint.save(str(tmp_path / "ckpt"))
+    assert any(n.startswith("target_encoder/") for n, _ in tf.train.list_variables(path))
+
+
 def overfit_sequences(pong_arrays, learning_rate, max_steps, check_every=25):
     """Trains the tiny latent model on 4 fixed real sequences (3-step unrolls) until its
     imagined frames beat copying the last real frame (squared error over the unrolled

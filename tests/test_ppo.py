@@ -1,6 +1,7 @@
 """PPO pieces against hand-computed values, and a fixed-seed check that it learns."""
 
 import math
+import os
 
 import gymnasium as gym
 import numpy as np
@@ -236,3 +237,21 @@ def test_every_ppo_set_acts_and_updates_with_the_same_network():
         np.testing.assert_array_equal(acting, updating, err_msg=name)
         checked += 1
     assert checked >= 10
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys):
+    hp = hparams.resolve("ppo_discrete_action_base",
+                         "num_agents=2,epoch_length=8,epochs_num=3,save_every=1")
+    out = str(tmp_path / "run")
+    model_free.train("CartPole-v1", hp, out, seed=0, log_every_s=1e9)
+    data = os.path.join(out, "checkpoints", "ckpt-3.data-00000-of-00001")
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+    capsys.readouterr()
+    summary = model_free.train("CartPole-v1", hp, out, seed=0, log_every_s=1e9)
+    said = capsys.readouterr().out
+    assert "ckpt-3 is damaged: resuming from" in said and "ckpt-2" in said, said
+    # Iteration 3 was trained again and saved whole over the damaged checkpoint.
+    reader = tf.train.load_checkpoint(os.path.join(out, "checkpoints", "ckpt-3"))
+    assert reader.get_tensor("iteration/.ATTRIBUTES/VARIABLE_VALUE") == 3
+    assert summary["env_steps"] == 3 * 2 * 8
