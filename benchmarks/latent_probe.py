@@ -92,7 +92,7 @@ def latent_drift(model, dev, steps=32, count=128):
     drift = ((imagined - real) ** 2).mean(axis=(0, 2)) / variance
     jump = ((real[:, 1:] - real[:, :-1]) ** 2).mean() / variance
     print(f"latent drift over {steps} imagined steps (of the real latents' variance): "
-          f"{np.round(drift[1:], 2).tolist()}; consecutive real latents differ by "
+          f"{' '.join(f'{d:.2f}' for d in drift[1:])}; consecutive real latents differ by "
           f"{jump:.2f}", flush=True)
 
 

@@ -19,7 +19,10 @@ def latent_dynamics_cpu():
     leaves out the ball and paddles, and decoding a sample of steps buys about twice the
     training steps in the same time (benchmarks/RESULTS.md, the latent model's probes).
     The reward loss is raised with the reconstruction's weight so that the reward head,
-    whose rewards are rare, keeps its share of the gradient."""
+    whose rewards are rare, keeps its share of the gradient. The consistency targets come
+    from an EMA copy of the encoder, which lets the consistency loss weigh 10 without
+    collapsing the latent; imagined latents then drift about half as far from the real
+    encodings (benchmarks/RESULTS.md, "drift")."""
     return HParams(
         model="latent_dynamics",
         video_num_input_frames=4,
@@ -41,14 +44,14 @@ def latent_dynamics_cpu():
         # Extra weight of the reconstruction error where a frame changed from the one
         # before (models/latent_world_model.motion_weights); 0: a plain squared error.
         moving_pixel_weight=50.0,
-        consistency_loss_coef=1.0,
+        consistency_loss_coef=10.0,
         # Weight of the encodings' pull toward the imagined latents (the consistency
         # loss's other direction, DreamerV3's representation loss); 0: none, and the
         # encoder's backward pass runs only on the first stack.
         representation_loss_coef=0.0,
         # > 0: consistency targets from an exponential moving average of the encoder
         # with this decay per step (models/latent_world_model.py); 0: the encoder itself.
-        target_encoder_decay=0.0,
+        target_encoder_decay=0.99,
         reward_loss_coef=5.0,
         done_loss_coef=0.1,
         learning_rate=6e-4,

@@ -59,6 +59,7 @@ def test_shapes(frame_shape):
     assert model.network.decode(tf.constant(latent)).shape == (3,) + frame_shape
 
 
+@pytest.mark.slow  # trains a model
 def test_representation_loss_pulls_the_encodings_toward_imagination(pong_arrays):
     """With representation_loss_coef the encoder, not only the transition, learns to make
     the encodings of later stacks what the transition imagines: training on one batch
@@ -71,7 +72,8 @@ def test_representation_loss_pulls_the_encodings_toward_imagination(pong_arrays)
     for coef in (0.0, 10.0):
         seeding.seed_initialization(3)
         model = LatentWorldModel(hparams.resolve(
-            "latent_dynamics_tiny", f"representation_loss_coef={coef},learning_rate=3e-3"),
+            "latent_dynamics_tiny", f"representation_loss_coef={coef},learning_rate=3e-3,"
+            "target_encoder_decay=0"),
             6, FRAME)
         for _ in range(40):
             losses = model.train_step(batch)

@@ -80,7 +80,8 @@ def test_later_fields_neutral_values_are_the_base_sets_defaults():
         defaults.update(hparams.get(name).values())
     # latent_dynamics_cpu changed other values when it took these up, so its older runs
     # are refused anyway, as they should be; the neutral value is the plain behaviour.
-    changed_with_their_set = {"moving_pixel_weight": 50.0, "decoded_steps": 3}
+    changed_with_their_set = {"moving_pixel_weight": 50.0, "decoded_steps": 3,
+                              "target_encoder_decay": 0.99}
     for field, neutral in FIELDS_ADDED_LATER.items():
         assert defaults[field] == changed_with_their_set.get(field, neutral), field
     assert all(FIELDS_ADDED_LATER[f] == 0 for f in changed_with_their_set)

@@ -192,6 +192,7 @@ def test_checkpoint_names_every_network_variable(tmp_path, set_name):
     assert len(saved) == len(model.network.trainable_variables)
 
 
+@pytest.mark.slow  # trains a model
 def test_training_stops_at_its_time_budget(pong_dataset, tmp_path):
     from rl import world_model_trainer
     data_dir, _ = pong_dataset
