@@ -117,8 +117,9 @@ def next_frame_cpu():
     Trades away capacity for speed: hidden 32 instead of 64, 5 compress steps instead of 6,
     one filter doubling (32 -> 64 channels) instead of two, dropout 0.1, batch 16 and
     bfloat16 arithmetic where the CPU has bfloat16 instructions (float32 elsewhere, where
-    emulated bfloat16 would be several times slower). The receptive field still covers a 105x80 frame (2^5 = 32 pixel
-    stride at the bottleneck) and the action is still injected at every up-step.
+    emulated bfloat16 would be several times slower). The receptive field still covers a
+    105x80 frame (2^5 = 32 pixel stride at the bottleneck) and the action is still
+    injected at every up-step.
     """
     hparams = next_frame_pixel_noise()
     hparams.hidden_size = 32

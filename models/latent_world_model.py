@@ -9,6 +9,8 @@ imagination env and the exported policy use.
 import numpy as np
 import tensorflow as tf
 
+from hparams.errors import UserError
+
 from models.latent_dynamics import LatentDynamicsNetwork
 from models.world_model import WarmupSchedule
 
@@ -70,6 +72,11 @@ class LatentWorldModel:
         # itself, so that a heavier consistency loss cannot pull every encoding to one
         # point (what a stop-gradient on the encoder's own outputs alone allows).
         self.target_decay = hparams.get("target_encoder_decay", 0.0)
+        if self.target_decay > 0 and hparams.get("representation_loss_coef", 0.0) > 0:
+            # With a target copy the encodings compared with imagination are the copy's,
+            # which no gradient trains: the representation loss would do nothing.
+            raise UserError("representation_loss_coef needs target_encoder_decay=0 (the "
+                            "consistency targets from the encoder itself)")
         self.target = None
         parts = {"network": self.network, "optimizer": self.optimizer}
         if self.target_decay > 0:

@@ -31,7 +31,7 @@ def restore_newest_intact(checkpoint, manager, what):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()
         except DAMAGE as e:
-            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             logging.warning("the %s checkpoint %s is damaged (%s); trying an older one",
                             what, path, reason)
             continue

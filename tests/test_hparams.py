@@ -141,7 +141,8 @@ def test_every_ppo_field_is_a_loop_knob():
     assert ppo.entropy_loss_coef == 0.02 and isinstance(ppo.entropy_loss_coef, float)
     assert ppo.optimization_epochs == 2 and ppo.mlp_hidden_sizes == [64, 64]
     # Fields the loop set already had keep their meaning; the rest come from the PPO set.
-    assert ppo.learning_rate == loop.ppo_learning_rate and ppo.epoch_length == loop.ppo_epoch_length == 32
+    assert ppo.learning_rate == loop.ppo_learning_rate
+    assert ppo.epoch_length == loop.ppo_epoch_length == 32
     assert ppo.num_agents == loop.simulated_batch_size
     assert ppo.epochs_num == model_based.planned_ppo_iterations(loop)
     assert ppo.clipping_coef == hparams.get("ppo_latent").clipping_coef

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import hparams
+from hparams.errors import UserError
 from models import policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from problems import input_pipeline
@@ -215,3 +216,10 @@ def test_motion_weights_weigh_the_pixels_that_changed():
     # The following frame returned to 0 at (0, 0): a change again.
     np.testing.assert_array_equal(weights[0, 1, :, :, 0], [[10, 1], [1, 1]])
     assert np.all(motion_weights(tf.constant(frames), 2, 0.0).numpy() == 1)
+
+
+def test_a_representation_loss_with_a_target_copy_is_refused():
+    with pytest.raises(UserError, match="representation_loss_coef needs target_encoder_decay=0"):
+        LatentWorldModel(hparams.resolve("latent_dynamics_tiny",
+                                         "representation_loss_coef=1.0,target_encoder_decay=0.9"),
+                         6, (52, 40, 1))
