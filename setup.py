@@ -19,5 +19,5 @@ setup(
         "absl-py>=2.0,<3",
         "opencv-python-headless>=4.9,<6",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3.5"]},
 )
