@@ -7,6 +7,10 @@ listed checkpoint that restores, saying which one it skipped, instead of stoppin
 TensorFlow's traceback.
 """
 
+import glob
+import os
+import shutil
+
 import tensorflow as tf
 from absl import logging
 
@@ -43,3 +47,15 @@ def restore_newest_intact(checkpoint, manager, what):
         raise UserError(f"every {what} checkpoint ({', '.join(paths)}) is damaged; "
                         "restore one, or start again in a new directory")
     return None
+
+
+def save(manager, number):
+    """`manager.save(checkpoint_number=number)`, and if the write fails (a full disk), the
+    half-written `ckpt-<number>_temp` directory removed before the error goes on: the
+    checkpoints written before stay as they were, and nothing partial is left behind."""
+    try:
+        return manager.save(checkpoint_number=number)
+    except BaseException:
+        for partial in glob.glob(os.path.join(manager.directory, "ckpt-*_temp*")):
+            shutil.rmtree(partial, ignore_errors=True)
+        raise

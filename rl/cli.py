@@ -5,9 +5,12 @@ game, model names, data directory) before they import the library that loads Ten
 (several seconds): a mistyped flag is reported in about a second.
 """
 
+import errno
 import functools
 import json
 import os
+import re
+import shutil
 import signal
 import sys
 
@@ -35,7 +38,38 @@ def exit_on_user_error(main):
         except UserError as e:
             print(f"error: {e}", file=sys.stderr)
             sys.exit(2)
+        except Exception as e:  # TensorFlow's write errors are not OSErrors
+            message = disk_full_message(e)
+            if message is None:
+                raise
+            print(f"error: {message}", file=sys.stderr)
+            sys.exit(1)
     return wrapped
+
+
+def disk_full_message(error):
+    """One line for a write that failed because its file system is full (an OSError with
+    ENOSPC or EDQUOT, or TensorFlow's error that says so), naming the file and the space
+    left; None for any other error."""
+    text = str(error)
+    if getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        path = error.filename or ""
+    elif "No space left on device" in text or "Disk quota exceeded" in text:
+        # TensorFlow: "... /path/to/file.tempstate123; No space left on device [Op:SaveV2]"
+        path = text.split(";")[0].split()[-1] if ";" in text else ""
+    else:
+        return None
+    directory = os.path.dirname(path) or "."
+    while directory and not os.path.exists(directory):
+        directory = os.path.dirname(directory)
+    try:
+        free = shutil.disk_usage(directory or ".").free
+        left = f"{free / 2**20:.1f} MiB left on {directory or '.'}"
+    except OSError:
+        left = "space left unknown"
+    path = re.sub(r"_temp/.*$", "", path)  # a checkpoint's scratch directory: the checkpoint
+    return (f"the disk is full: writing {path or 'a file'} failed ({left}); free some "
+            "space and run the same command again")
 
 
 def _terminate(signum, frame):

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from rl import checkpoints
 from rl.checkpoints import restore_newest_intact
 
 
@@ -34,7 +35,7 @@ class Checkpointer:
     def save(self, iteration, env_steps):
         self.iteration.assign(iteration)
         self.env_steps.assign(env_steps)
-        self.manager.save(checkpoint_number=iteration)
+        checkpoints.save(self.manager, iteration)
 
 
 def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s,

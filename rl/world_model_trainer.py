@@ -23,6 +23,7 @@ from models.world_model import WorldModel
 from problems import input_pipeline
 from rl import metrics as metrics_lib
 from rl import run_dir, video, world_model_eval
+from rl import checkpoints
 from rl.checkpoints import restore_newest_intact
 from rl.world_model_inputs import check_strategy, dataset_format
 
@@ -209,7 +210,7 @@ def _train_steps(world_model, manager, run, schedule, next_batch, dev_batches, w
             writer.write(step, values)
             sums, count = {}, 0
         if step % schedule.save_every == 0 or step == train_steps:
-            manager.save(checkpoint_number=step)
+            checkpoints.save(manager, step)
         if out_of_time:
             print(f"world model: time budget of {schedule.time_budget_s:.0f}s spent at "
                   f"step {step}", flush=True)
