@@ -39,12 +39,22 @@ def exit_on_user_error(main):
             print(f"error: {e}", file=sys.stderr)
             sys.exit(2)
         except Exception as e:  # TensorFlow's write errors are not OSErrors
-            message = disk_full_message(e)
+            message = disk_full_message(e) or unwritable_message(e)
             if message is None:
                 raise
             print(f"error: {message}", file=sys.stderr)
             sys.exit(1)
     return wrapped
+
+
+def unwritable_message(error):
+    """One line for a write refused by the file system (read-only, or no permission);
+    None for any other error."""
+    if not isinstance(error, OSError) or error.errno not in (errno.EROFS, errno.EACCES,
+                                                             errno.EPERM):
+        return None
+    where = os.path.dirname(error.filename or "") or error.filename or "a file"
+    return f"cannot write in {where}: {error.strerror.lower()}; choose a directory you can write to"
 
 
 def disk_full_message(error):
