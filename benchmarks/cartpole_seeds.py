@@ -16,6 +16,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
+
 import hparams  # noqa: E402
 from rl import model_free  # noqa: E402
 from tests.test_ppo import CARTPOLE_OVERRIDES  # noqa: E402

@@ -7,7 +7,9 @@ train PPO in imagination, score the policy on the real game.
    then how far 32 imagined steps drift from the real encodings;
 2. PPO (an MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
    simulated steps/s with updates, the action mix and the imagined reward;
-3. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
+3. how often the policy picks on imagined latents the action it picks on the real
+   encodings of the same states (against agreement by chance);
+4. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
    0 and 1, printed beside the best constant action (each action measured here for as
    many episodes), random play, model-free PPO at 100K and SimPLe (published).
 
@@ -31,6 +33,10 @@ import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import hparams  # noqa: E402
 from models import policies, seeding  # noqa: E402
@@ -73,6 +79,12 @@ def train_world_model(model, train, dev, hp, seconds, directory):
         print(f"dev {key}: {np.round(metrics[key], 4).tolist()}", flush=True)
     print(f"dev rewarded steps {metrics['rewarded_steps']:.0f}, predicted right "
           f"{metrics['rewarded_steps_correct']:.0f}", flush=True)
+    if "inverse_accuracy/real" in metrics:
+        print(f"dev inverse dynamics: names the action taken "
+              f"{metrics['inverse_accuracy/real']:.2f} of the time from real encodings, "
+              f"{metrics['inverse_accuracy/imagined']:.2f} from the first imagined step "
+              f"(most common action "
+              f"{metrics['baseline_most_common_action/inverse_accuracy']:.2f})", flush=True)
     print(f"dev squared error on moving pixels {metrics['moving_pixel_error']:.4f} (copy "
           f"last {metrics['baseline_copy_last/moving_pixel_error']:.4f})", flush=True)
 
@@ -94,6 +106,54 @@ def latent_drift(model, dev, steps=32, count=128):
     print(f"latent drift over {steps} imagined steps (of the real latents' variance): "
           f"{' '.join(f'{d:.2f}' for d in drift[1:])}; consecutive real latents differ by "
           f"{jump:.2f}", flush=True)
+
+
+def policy_agreement(model, network, dev, steps=32, count=256):
+    """Whether the policy reads imagination as it reads the real game: from `count` dev
+    starts, the share of steps where its most likely action on the imagined latent (along
+    the real actions) is the one it picks on the encoding of the real stack; beside it,
+    the same share between the real encodings of unrelated states (what agreement by
+    chance, from the policy's action mix alone, gives)."""
+    batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=2)()
+    imagined = model._unroll(batch)[0].numpy()
+    frames = batch["frames"].numpy()
+    real = np.stack([model.encode(frames[:, j:j + model.stack_size])
+                     for j in range(steps + 1)], 1)
+
+    def greedy(latents):
+        flat = latents.reshape(-1, latents.shape[-1])
+        logits = network(tf.constant(flat)).logits.numpy()
+        return logits.argmax(-1).reshape(latents.shape[:2])
+
+    on_real, on_imagined = greedy(real), greedy(imagined)
+    agree = (on_real == on_imagined).mean(0)
+    chance = (on_real == np.roll(on_real, 1, axis=0)).mean()
+    print(f"policy agreement, imagined vs real latents, per step: "
+          f"{' '.join(f'{a:.2f}' for a in agree[1:])}; unrelated real states agree "
+          f"{chance:.2f}", flush=True)
+
+
+def action_effect(model, dev, steps=10, count=256):
+    """Whether imagination depends on the action: from `count` dev starts, `steps` steps
+    with each action held, decoded; the mean absolute difference (0..1 scale) between the
+    last decoded frames of every pair of actions, beside that between each decoded last
+    frame and the start's newest real frame (how much the frame changes at all)."""
+    batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=3)()
+    stacks = batch["frames"].numpy()[:, :model.stack_size]
+    start = model.encode(stacks)
+    finals = []
+    for action in range(model.num_actions):
+        latent = start
+        for _ in range(steps):
+            latent, _, _ = model.imagine(latent, np.full(count, action))
+        finals.append(model._decode(tf.constant(latent)).numpy())
+    pairs = [np.abs(finals[a] - finals[b]).mean() for a in range(len(finals))
+             for b in range(a + 1, len(finals))]
+    moved = np.mean([np.abs(f - stacks[:, -1] / 255.0).mean() for f in finals])
+    print(f"action effect after {steps} imagined steps: frames under different held "
+          f"actions differ by {np.mean(pairs):.4f} on average (largest pair "
+          f"{np.max(pairs):.4f}); decoded frames differ from the start by {moved:.4f}",
+          flush=True)
 
 
 def main():
@@ -129,6 +189,7 @@ def main():
     wm_dir = args.wm_dir or os.path.join("/tmp", f"latent_probe_{args.game}")
     train_world_model(model, train, dev, wm_hp, args.wm_seconds, wm_dir)
     latent_drift(model, dev)
+    action_effect(model, dev)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
@@ -160,6 +221,7 @@ def main():
           f"{time.time() - began:.0f}s, {steps / (time.time() - began):.0f} steps/s",
           flush=True)
 
+    policy_agreement(model, network, dev)
     agent = policies.EncodedPolicy(model.network, network)
     act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))
     config = atari.AtariConfig(**{k: v for k, v in fmt.items()

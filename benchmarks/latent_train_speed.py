@@ -18,6 +18,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
+
 import hparams  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import dataset_files, input_pipeline  # noqa: E402

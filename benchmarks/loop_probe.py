@@ -30,6 +30,10 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
+
 from models import policies  # noqa: E402
 from models.world_model import WorldModel  # noqa: E402
 from hparams.hparams import HParams  # noqa: E402

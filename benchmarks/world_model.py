@@ -23,6 +23,10 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
+
 import hparams  # noqa: E402
 from models.world_model import WorldModel  # noqa: E402
 from problems import input_pipeline  # noqa: E402

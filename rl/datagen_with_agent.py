@@ -17,7 +17,7 @@ from absl import app, flags, logging
 import hparams as hparams_lib
 from models import policy_format
 from problems import atari, dataset_files
-from rl import cli
+from rl import cli, runtime
 
 FLAGS = flags.FLAGS
 MAX_ENV_STEPS = 10**9
@@ -112,4 +112,5 @@ def _evaluate():
 
 
 if __name__ == "__main__":
+    runtime.set_up()
     app.run(main)

@@ -15,7 +15,7 @@ from absl import app, flags
 import hparams as hparams_lib
 from models import catalog
 from problems import atari
-from rl import cli, run_dir
+from rl import cli, runtime, run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", None, "Run directory; re-running on it resumes.")
@@ -44,4 +44,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    runtime.set_up()
     app.run(main)

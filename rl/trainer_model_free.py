@@ -15,7 +15,7 @@ from absl import app, flags
 import hparams as hparams_lib
 from models import catalog
 from problems.registry import resolve_problem
-from rl import cli, run_dir
+from rl import cli, runtime, run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("problem", None, "stacked_{game}, gym_{game}_random, or a gym id.")
@@ -42,4 +42,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    runtime.set_up()
     app.run(main)

@@ -16,7 +16,7 @@ from absl import app, flags
 
 import hparams as hparams_lib
 from models import catalog
-from rl import cli, run_dir, world_model_inputs
+from rl import cli, runtime, run_dir, world_model_inputs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Dataset directory (from datagen_with_agent).")
@@ -74,4 +74,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    runtime.set_up()
     app.run(main)

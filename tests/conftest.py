@@ -7,7 +7,9 @@ import tempfile
 
 import pytest
 
-import models  # noqa: F401  (TensorFlow's CPU allocator as the entrypoints choose it)
+from rl import runtime
+
+runtime.set_up()  # as the entrypoints do, before any test module loads TensorFlow
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
