@@ -9,6 +9,8 @@ episode. Decoding once matters: the world model sees each frame many times per e
 import glob
 import os
 
+import re
+
 import numpy as np
 import tensorflow as tf
 
@@ -47,6 +49,15 @@ def shard_paths(data_dir, dataset, split, epochs=None):
     return paths
 
 
+def _plain(message):
+    """TensorFlow's error text without its internal op and function names: the first
+    line, less `{{function_node ...}}` and `[Op:...]` parts ("corrupted record at 78429")."""
+    line = message.strip().splitlines()[0] if message.strip() else "unreadable"
+    line = re.sub(r"\{\{[^}]*\}\}", "", line)
+    line = re.sub(r"\[Op:[^\]]*\].*$", "", line)
+    return line.strip() or "unreadable"
+
+
 def read_arrays(paths, channels, batch=512):
     """Decodes the records of `paths`, in order, into a dict of numpy arrays.
 
@@ -67,8 +78,8 @@ def read_arrays(paths, channels, batch=512):
                 for key, value in record.items():
                     parts.setdefault(key, []).append(value)
         except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
-            raise UserError(f"corrupt trajectory shard '{path}': "
-                            f"{e.message.splitlines()[0]}") from None
+            raise UserError(f"corrupt trajectory shard '{path}': {_plain(e.message)}; "
+                            "write the dataset again (datagen_with_agent)") from None
         except tf.errors.NotFoundError:
             raise UserError(f"trajectory shard '{path}' is missing") from None
     if not parts:
