@@ -8,7 +8,6 @@ episode. Decoding once matters: the world model sees each frame many times per e
 
 import glob
 import os
-
 import re
 
 import numpy as np
