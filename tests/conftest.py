@@ -20,6 +20,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: entrypoints as subprocesses, learning to a criterion, or "
                    "kill-and-resume runs")
+    config.addinivalue_line("markers", "disk_size(size): the size of the small_disk tmpfs")
 
 # Constant-action baselines are measured once per test session (and by the entrypoints
 # the tests start, which inherit this), never read from or written to the user's cache.

@@ -21,10 +21,12 @@ def _mount_tmpfs(mount, options):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(tmp_path, request):
+    """A tmpfs of 600 KiB, or of the size the test's `disk_size` mark names."""
+    mark = request.node.get_closest_marker("disk_size")
     mount = tmp_path / "disk"
     mount.mkdir()
-    _mount_tmpfs(mount, "size=600k")
+    _mount_tmpfs(mount, f"size={mark.args[0] if mark else '600k'}")
     yield str(mount)
     subprocess.run(["umount", str(mount)], check=True)
 
@@ -54,14 +56,20 @@ def _assert_one_line(result):
     assert last.startswith("error: the disk is full: writing ") and "MiB left on" in last
 
 
+@pytest.mark.disk_size("30m")  # room for one of rlmf_tiny's 20 MB checkpoints, not two
 def test_model_free_trainer_on_a_full_disk(small_disk):
+    import tensorflow as tf
+
     out = os.path.join(small_disk, "run")
     result = run_module("rl.trainer_model_free", "--problem=stacked_pong",
                         "--hparams_set=rlmf_tiny", "--hparams=epochs_num=30",
                         f"--output_dir={out}")
     _assert_one_line(result)
-    assert "checkpoints/ckpt-" in result.stderr and "_temp" not in result.stderr
+    assert "checkpoints/ckpt-4 failed" in result.stderr and "_temp" not in result.stderr
     assert not [p for p in _files(out) if "_temp" in p]
+    # The checkpoint written before the disk filled is intact: a rerun resumes from it.
+    newest = tf.train.latest_checkpoint(os.path.join(out, "checkpoints"))
+    assert newest.endswith("ckpt-2") and tf.train.list_variables(newest)
 
 
 def test_datagen_on_a_full_disk(small_disk):
