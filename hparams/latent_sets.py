@@ -30,6 +30,10 @@ def latent_dynamics_cpu():
         frame_feature_size=256,
         latent_size=256,
         transition_hidden_size=512,
+        # How the action enters the transition: "concat" (beside the latent, at the
+        # input) or "multiplicative" (also gating each hidden layer; models/
+        # latent_dynamics.py).
+        action_injection="concat",
         num_reward_classes=3,
         unroll_steps=10,
         # How many of the unrolled steps have their latent decoded to a frame in each

@@ -12,6 +12,7 @@ PIXEL_WORLD_MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
 LATENT_WORLD_MODELS = ("latent_dynamics",)
 WORLD_MODELS = PIXEL_WORLD_MODELS + LATENT_WORLD_MODELS
 POLICY_NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
+ACTION_INJECTIONS = ("concat", "multiplicative")  # how a latent transition reads the action
 
 
 def is_latent(name):
@@ -33,6 +34,10 @@ def check_world_model_name(name, hparams):
         raise UserError(f"world model '{name}' needs {wanted}; the hparams set is for "
                         f"{'latent_dynamics' if latent_set else 'a next_frame model'}")
     if is_latent(name):
+        injection = hparams.get("action_injection", "concat")
+        if injection not in ACTION_INJECTIONS:
+            raise UserError(f"action_injection must be one of {', '.join(ACTION_INJECTIONS)}, "
+                            f"got '{injection}'")
         return
     if name == "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits <= 0:
         raise UserError("next_frame_basic_stochastic_discrete needs bottleneck_bits > 0; use "

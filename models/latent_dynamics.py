@@ -71,6 +71,16 @@ class LatentDynamicsNetwork(tf.keras.Model):
             tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
             + [tf.keras.layers.Dense(hparams.latent_size)])
         self.transition_norm = tf.keras.layers.LayerNormalization()
+        # With action_injection=multiplicative, the action also gates and shifts each
+        # hidden layer of the transition, x * sigmoid(W a) + V a, as the original's pixel
+        # models inject it: concatenated to a 256-d latent, a 6-way one-hot is a small
+        # share of the first layer's input, and a model trained on random play can then
+        # nearly ignore it (benchmarks/RESULTS.md, "action effect").
+        self.multiplicative_actions = hparams.get("action_injection", "concat") == "multiplicative"
+        self.action_gates = []
+        if self.multiplicative_actions:
+            self.action_gates = track_layers(self, "action_gate", [
+                tf.keras.layers.Dense(2 * hidden) for _ in range(2)])
         self.reward_head = track_layers(self, "reward_head", [
             tf.keras.layers.Dense(hidden, activation=elu),
             tf.keras.layers.Dense(hparams.num_reward_classes)])
@@ -131,10 +141,14 @@ class LatentDynamicsNetwork(tf.keras.Model):
 
     def step(self, latent, actions):
         """One imagined step: (next latent, reward logits [B, 3], done logit [B])."""
-        x = tf.concat([latent, tf.one_hot(actions, self.num_actions)], -1)
+        action = tf.one_hot(actions, self.num_actions)
+        x = tf.concat([latent, action], -1)
         delta = x
-        for layer in self.transition:
+        for i, layer in enumerate(self.transition):
             delta = layer(delta)
+            if i < len(self.action_gates):
+                gate, shift = tf.split(self.action_gates[i](action), 2, -1)
+                delta = delta * tf.sigmoid(gate) + shift
         next_latent = tf.tanh(self.transition_norm(latent + delta))
         # The reward reads the step's outcome as well as its start: whether the ball got
         # past a paddle shows in the next state, not in the one before it.

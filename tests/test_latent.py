@@ -45,9 +45,10 @@ def test_rewarded_sequence_starts():
     assert found.tolist() == [4, 5, 6]
 
 
-@pytest.mark.parametrize("frame_shape", [(52, 40, 1), FRAME])
-def test_shapes(frame_shape):
-    hp = hparams.get("latent_dynamics_tiny")
+@pytest.mark.parametrize("frame_shape,overrides", [
+    ((52, 40, 1), ""), (FRAME, ""), ((52, 40, 1), "action_injection=multiplicative")])
+def test_shapes(frame_shape, overrides):
+    hp = hparams.resolve("latent_dynamics_tiny", overrides)
     model = LatentWorldModel(hp, 6, frame_shape)
     obs = np.random.default_rng(0).integers(0, 256, (3, 4) + frame_shape, dtype=np.uint8)
     latent = model.encode(obs)
