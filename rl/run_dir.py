@@ -98,13 +98,21 @@ def prepare(output_dir, record, command_line=None):
         for key in RECORD_KEYS_ADDED_LATER:  # runs from before these were recorded
             if key in normalized and isinstance(upgraded, dict):
                 upgraded.setdefault(key, normalized[key])
-        if upgraded != normalized:
+        if upgraded != normalized and not has_progress(output_dir):
+            # A start that failed before doing anything (a corrupt shard, a bad value):
+            # nothing would be mixed, so a corrected retry starts the run afresh.
+            print(f"'{output_dir}' holds only the record of a start that made no "
+                  "progress: starting afresh with these settings", flush=True)
+            cli.write_json(path, normalized)
+            resumed = False
+        elif upgraded != normalized:
             raise UserError(f"'{output_dir}' holds a run with different settings "
                             f"({_differences(upgraded, normalized)}); use a new --output_dir "
                             "or the original flags to resume")
-        if upgraded != previous:
-            cli.write_json(path, normalized)  # the record now names the new fields too
-        resumed = True
+        else:
+            if upgraded != previous:
+                cli.write_json(path, normalized)  # the record now names the new fields too
+            resumed = True
     else:
         cli.write_json(path, normalized)
         resumed = False
@@ -112,6 +120,28 @@ def prepare(output_dir, record, command_line=None):
         with open(os.path.join(output_dir, "flags.txt"), "a") as f:
             f.write(command_line.rstrip("\n") + "\n\n")
     return resumed
+
+
+# What a start writes before it does any work: its record, its command lines, its lock
+# and an event file of its TensorBoard writer.
+_BOOKKEEPING = {RECORD, "flags.txt", LOCK}
+
+
+def has_progress(output_dir):
+    """True if `output_dir` holds anything a run produced by working (a checkpoint, a
+    metric, data, a policy), not only what every start writes first."""
+    for directory, _, files in os.walk(output_dir):
+        relative = os.path.relpath(directory, output_dir)
+        if relative.split(os.sep)[0] == "tensorboard":
+            continue
+        for name in files:
+            path = os.path.join(directory, name)
+            if relative == "." and name in _BOOKKEEPING:
+                continue
+            if relative == "." and name == "metrics.jsonl" and os.path.getsize(path) == 0:
+                continue
+            return True
+    return False
 
 
 def _with_later_fields(old, new):

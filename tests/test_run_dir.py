@@ -19,9 +19,12 @@ def _record(**ppo_fields):
 
 
 def _write_old_record(output_dir, record):
+    """The record of an older run that had made progress (one metric written)."""
     os.makedirs(output_dir)
     with open(os.path.join(output_dir, run_dir.RECORD), "w") as f:
         json.dump(record, f)
+    with open(os.path.join(output_dir, "metrics.jsonl"), "w") as f:
+        f.write('{"step": 1}\n')
 
 
 def test_first_run_writes_record_and_rerun_resumes(tmp_path):
@@ -32,9 +35,28 @@ def test_first_run_writes_record_and_rerun_resumes(tmp_path):
         assert f.read().count("--a=1") == 2
 
 
+def test_a_start_that_made_no_progress_is_replaced_by_a_corrected_one(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    run_dir.prepare(out, _record(), "--a=1")
+    os.makedirs(os.path.join(out, "tensorboard"))
+    open(os.path.join(out, "tensorboard", "events.out"), "w").write("x")
+    open(os.path.join(out, "metrics.jsonl"), "w").close()
+    assert not run_dir.has_progress(out)
+    assert run_dir.prepare(out, _record(learning_rate=1e-3)) is False
+    assert "made no progress: starting afresh" in capsys.readouterr().out
+    with open(os.path.join(out, run_dir.RECORD)) as f:
+        assert json.load(f)["loop_hparams"]["ppo_params_resolved"]["learning_rate"] == 1e-3
+    # Once it has done some work, other settings are refused again.
+    open(os.path.join(out, "metrics.jsonl"), "w").write('{"step": 1}\n')
+    assert run_dir.has_progress(out)
+    with pytest.raises(UserError, match="different settings"):
+        run_dir.prepare(out, _record())
+
+
 def test_different_settings_are_refused_with_the_field_named(tmp_path):
     out = str(tmp_path / "run")
     run_dir.prepare(out, _record())
+    open(os.path.join(out, "metrics.jsonl"), "w").write('{"step": 1}\n')
     with pytest.raises(UserError, match="learning_rate: 0.00025 then, 0.001 now"):
         run_dir.prepare(out, _record(learning_rate=1e-3))
 
