@@ -14,6 +14,41 @@ from hparams.errors import UserError
 FORMAT_FILE = "observation_format.json"
 
 
+def _is_policy(path):
+    return os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def _latest_exported(run_dir):
+    """The newest policy a trainer exported into `run_dir`: RUN/policy (model-free) or
+    the last RUN/policy/epoch_NNN (model-based); None if there is none."""
+    policy = os.path.join(run_dir, "policy")
+    if _is_policy(policy):
+        return policy
+    if not os.path.isdir(policy):
+        return None
+    epochs = sorted(name for name in os.listdir(policy)
+                    if name.startswith("epoch_") and _is_policy(os.path.join(policy, name)))
+    return os.path.join(policy, epochs[-1]) if epochs else None
+
+
+def resolve_policy_path(path):
+    """The exported policy that `path` stands for: `path` itself if it is one; for a run
+    directory (model-free or model-based) or its checkpoints/ directory, the run's newest
+    exported policy, said in one line (the original's users pass a run's checkpoint
+    path). Anything else is returned as given, for read_policy_format to refuse."""
+    if not os.path.isdir(path) or _is_policy(path):
+        return path
+    run = path
+    if os.path.basename(os.path.normpath(path)) == "checkpoints":
+        run = os.path.dirname(os.path.normpath(path))
+    latest = _latest_exported(run)
+    if latest is None:
+        return path
+    print(f"--agent_policy_path: using the run's newest exported policy, {latest}",
+          flush=True)
+    return latest
+
+
 def read_policy_format(path):
     """The observation format of the policy exported to `path`, as a dict.
 

@@ -31,7 +31,8 @@ flags.DEFINE_string("env_hparams", "", "Overrides of --env_hparams_set, e.g. 'nu
 flags.DEFINE_integer("epoch", None, "Dataset epoch to write (default: the next free one).")
 flags.DEFINE_integer("seed", 0, "Seeds env no-ops and the random policy.")
 flags.DEFINE_string("agent_policy_path", None, "A policy SavedModel to act with instead of "
-                    "uniform random actions.")
+                    "uniform random actions, or a trainer's run directory (or its "
+                    "checkpoints/): that run's newest exported policy.")
 flags.DEFINE_float("temperature", 1.0, "Sampling temperature for --agent_policy_path "
                    "(0: always the most likely action).")
 flags.DEFINE_bool("eval", False, "Evaluate --agent_policy_path on full episodes instead of "
@@ -62,13 +63,13 @@ def main(argv):
     dataset_files.check_data_dir(FLAGS.data_dir, create=False)
     if FLAGS.tmp_dir:
         dataset_files.check_data_dir(FLAGS.tmp_dir, create=False, flag="--tmp_dir")
-    _check_policy_path()
+    policy_path = _checked_policy_path()
     from rl import datagen  # loads TensorFlow: only once the flags are known good
 
     policy = config = None
     dataset = FLAGS.dataset
-    if FLAGS.agent_policy_path:
-        policy, config = datagen.load_agent(FLAGS.agent_policy_path, FLAGS.game,
+    if policy_path:
+        policy, config = datagen.load_agent(policy_path, FLAGS.game,
                                             FLAGS.temperature, FLAGS.seed)
         dataset = dataset or datagen.policy_dataset_name(FLAGS.game)
     stats = datagen.generate(FLAGS.data_dir, FLAGS.game, FLAGS.num_env_steps, env_hparams,
@@ -79,13 +80,16 @@ def main(argv):
     print(json.dumps(summary, sort_keys=True))
 
 
-def _check_policy_path():
-    """A wrong --agent_policy_path (not a policy, another game, not Atari) is one line
-    before TensorFlow loads: the policy's observation_format.json says all of that."""
-    if FLAGS.agent_policy_path:
-        policy_format.check_atari_policy(
-            policy_format.read_policy_format(FLAGS.agent_policy_path),
-            FLAGS.agent_policy_path, FLAGS.game)
+def _checked_policy_path():
+    """The exported policy --agent_policy_path names (itself, or a run's newest; see
+    policy_format.resolve_policy_path), or None without the flag. A wrong one (not a
+    policy, another game, not Atari) is one line before TensorFlow loads: the policy's
+    observation_format.json says all of that."""
+    if not FLAGS.agent_policy_path:
+        return None
+    path = policy_format.resolve_policy_path(FLAGS.agent_policy_path)
+    policy_format.check_atari_policy(policy_format.read_policy_format(path), path, FLAGS.game)
+    return path
 
 
 def _evaluate():
@@ -96,11 +100,11 @@ def _evaluate():
                                     f"{FLAGS.eval_episodes}")
     env_hparams = hparams_lib.resolve(FLAGS.env_hparams_set, FLAGS.env_hparams)
     atari.check_game(FLAGS.game)
-    _check_policy_path()
+    policy_path = _checked_policy_path()
     from rl import datagen  # loads TensorFlow: only once the flags are known good
     from rl.baselines import reference_line as baselines_line
 
-    result = datagen.evaluate_agent(FLAGS.agent_policy_path, FLAGS.game, FLAGS.eval_episodes,
+    result = datagen.evaluate_agent(policy_path, FLAGS.game, FLAGS.eval_episodes,
                                     temperature=FLAGS.temperature,
                                     num_envs=env_hparams.num_envs, seed=FLAGS.seed)
     logging.info("evaluation: %s", json.dumps(result, sort_keys=True))

@@ -87,18 +87,30 @@ except SystemExit as e:
      "is not a policy SavedModel"),
     ("rl.datagen_with_agent", ["--game=pong", "--eval", "--agent_policy_path=NOFORMAT"],
      "has no observation_format.json"),
+    # RUN: a model-based run directory whose newest exported policy (epoch_001) plays Pong.
+    ("rl.datagen_with_agent", ["--game=freeway", "--eval", "--agent_policy_path=RUN"],
+     "the policy in 'RUN/policy/epoch_001' plays pong, not freeway"),
+    ("rl.datagen_with_agent", ["--game=freeway", "--eval",
+                               "--agent_policy_path=RUN/checkpoints"],
+     "the policy in 'RUN/policy/epoch_001' plays pong, not freeway"),
 ])
 def test_bad_flags_are_reported_before_tensorflow_loads(tmp_path, module, args, message):
     (tmp_path / "a_file").write_text("not a directory")
-    for name, fmt in (("policy", '{"kind": "atari", "game": "pong"}'), ("noformat", None)):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "policy").mkdir()
+    for name, fmt in (("policy", '{"kind": "atari", "game": "pong"}'), ("noformat", None),
+                      ("run/policy/epoch_000", '{"kind": "atari", "game": "freeway"}'),
+                      ("run/policy/epoch_001", '{"kind": "atari", "game": "pong"}')):
         (tmp_path / name).mkdir()
         (tmp_path / name / "saved_model.pb").write_bytes(b"")
         if fmt:
             (tmp_path / name / "observation_format.json").write_text(fmt)
     args = [arg.replace("OUT", str(tmp_path / "out")).replace("FILE", str(tmp_path / "a_file"))
             .replace("NOFORMAT", str(tmp_path / "noformat"))
-            .replace("POLICY", str(tmp_path / "policy")) for arg in args]
-    message = message.replace("FILE", str(tmp_path / "a_file"))
+            .replace("POLICY", str(tmp_path / "policy")).replace("RUN", str(tmp_path / "run"))
+            for arg in args]
+    message = message.replace("FILE", str(tmp_path / "a_file")).replace(
+        "RUN", str(tmp_path / "run"))
     result = subprocess.run([sys.executable, "-c", PROBE, module, *args], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert message in result.stderr, result.stderr[-2000:]

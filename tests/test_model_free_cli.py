@@ -116,9 +116,11 @@ def test_datagen_with_agent_policy_and_eval(trained, tmp_path):
     arrays = input_pipeline.load_split(data, "gym_pong_policy", "train")
     assert arrays["frame"].shape[1:] == (105, 80, 3)
 
+    # The original's users pass a run's checkpoint path: its newest exported policy.
     result = run_module("rl.datagen_with_agent", "--game=pong", "--eval", "--eval_episodes=2",
-                        f"--agent_policy_path={policy}")
+                        f"--agent_policy_path={os.path.join(out, 'checkpoints')}")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert f"using the run's newest exported policy, {policy}" in result.stdout
     evaluation = json.loads(result.stdout.strip().splitlines()[-1])
     assert evaluation["episodes"] == 2 and len(evaluation["raw_returns"]) == 2
     assert -21 <= evaluation["mean_raw_return"] <= 21
