@@ -1,6 +1,8 @@
 """Debug videos: predicted | real | difference, side by side, as MP4."""
 
+import errno
 import os
+import shutil
 
 import cv2
 import numpy as np
@@ -28,6 +30,17 @@ def write_mp4(path, frames, fps=10):
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+    # OpenCV reports a failed write only as a log line; read the file back to know.
+    capture = cv2.VideoCapture(tmp)
+    written = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    capture.release()
+    if written != len(frames):
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        full = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < 2**20
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      "No space left on device" if full else
+                      f"the video holds {written} of {len(frames)} frames", path)
     os.replace(tmp, path)
     return path
 

@@ -72,6 +72,17 @@ def test_model_free_trainer_on_a_full_disk(small_disk):
     assert newest.endswith("ckpt-2") and tf.train.list_variables(newest)
 
 
+def test_world_model_trainer_on_a_full_disk(small_disk, pong_dataset):
+    # 600 KiB holds next_frame_tiny's checkpoint but not its debug video as well.
+    out = os.path.join(small_disk, "wm")
+    result = run_module("rl.trainer_world_model", f"--data_dir={pong_dataset[0]}",
+                        f"--output_dir={out}", "--problem=gym_pong_random",
+                        "--model=next_frame_basic", "--hparams_set=next_frame_tiny",
+                        "--train_steps=20")
+    _assert_one_line(result)
+    assert not [p for p in _files(out) if "_temp" in p or p.endswith(".tmp.mp4")]
+
+
 def test_datagen_on_a_full_disk(small_disk):
     data, tmp = os.path.join(small_disk, "data"), os.path.join(small_disk, "tmp")
     result = run_module("rl.datagen_with_agent", f"--data_dir={data}", f"--tmp_dir={tmp}",
