@@ -76,9 +76,8 @@ class LatentDynamicsNetwork(tf.keras.Model):
         # models inject it: concatenated to a 256-d latent, a 6-way one-hot is a small
         # share of the first layer's input, and a model trained on random play can then
         # nearly ignore it (benchmarks/RESULTS.md, "action effect").
-        self.multiplicative_actions = hparams.get("action_injection", "concat") == "multiplicative"
         self.action_gates = []
-        if self.multiplicative_actions:
+        if hparams.get("action_injection", "concat") == "multiplicative":
             self.action_gates = track_layers(self, "action_gate", [
                 tf.keras.layers.Dense(2 * hidden) for _ in range(2)])
         self.reward_head = track_layers(self, "reward_head", [

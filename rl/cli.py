@@ -48,13 +48,18 @@ def exit_on_user_error(main):
 
 
 def unwritable_message(error):
-    """One line for a write refused by the file system (read-only, or no permission);
-    None for any other error."""
-    if not isinstance(error, OSError) or error.errno not in (errno.EROFS, errno.EACCES,
-                                                             errno.EPERM):
+    """One line for a file the operating system refused (a read-only file system, or no
+    permission; the errno does not say whether to read or to write); None for any other
+    error."""
+    if not isinstance(error, OSError) or not error.filename:
         return None
-    where = os.path.dirname(error.filename or "") or error.filename or "a file"
-    return f"cannot write in {where}: {error.strerror.lower()}; choose a directory you can write to"
+    if error.errno == errno.EROFS:
+        where = os.path.dirname(error.filename) or error.filename
+        return (f"cannot write in {where}: read-only file system; choose a directory you "
+                "can write to")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: {error.filename}"
+    return None
 
 
 def disk_full_message(error):
