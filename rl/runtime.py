@@ -5,7 +5,10 @@ TensorFlow loads or runs an op. Importing a package of this project changes noth
   set. TensorFlow's default CPU allocator returns large buffers to the operating system,
   so every op that writes a big tensor pays page faults afresh; the BFC allocator keeps
   freed memory for reuse (what that is worth: benchmarks/RESULTS.md, "Speed against
-  peers"). TensorFlow reads the variable once, when it creates its CPU allocator.
+  peers"). TensorFlow reads the variable once, when it creates its CPU allocator. (Where
+  TensorFlow turns oneDNN on, by default on CPUs with AVX-512 and bfloat16 instructions,
+  its default is already a BFC allocator of oneDNN's, `mklcpu`; the variable replaces it
+  with TensorFlow's own, so every CPU kind runs the same allocator.)
 - TensorFlow's C++ start-up chatter (oneDNN notices, CPU feature lines) is kept to
   warnings and errors (TF_CPP_MIN_LOG_LEVEL=2, unless already set): it buried our
   progress lines.
