@@ -42,6 +42,16 @@ def rlmb_base():
         # Share of simulated rollouts started shortly before a real reward (0: all from
         # random real frames, as SimPLe). See rl/simulated_env.py.
         simulated_reward_starts=0.0,
+        # Simulated rollouts start from windows of the latest collection, as the
+        # original's did; True: from all real data so far.
+        simulated_starts_all_epochs=False,
+        # Every collection after the first also trains PPO on what it collects, as the
+        # original's train_agent_real_env: an update every real_ppo_epoch_length agent
+        # steps (summed over the collection's envs) at real_ppo_learning_rate
+        # (rl/real_env_ppo.py).
+        train_agent_real_env=True,
+        real_ppo_epoch_length=3200,
+        real_ppo_learning_rate=1e-4,
         ppo_epochs_num=1000,
         ppo_epoch_length=50,
         ppo_learning_rate=1e-4,
@@ -108,6 +118,7 @@ def _sized_for_tests(hparams):
     hparams.eval_envs = 1
     hparams.eval_world_model_rollouts = 4
     hparams.world_model_eval_steps = 1
+    hparams.real_ppo_epoch_length = 100  # two updates in each 200-step collection
     return hparams
 
 
@@ -142,6 +153,9 @@ def rl_modelrl_base():
     hparams.simulated_rollout_length = 30
     hparams.ppo_learning_rate = 2e-4
     hparams.ppo_last_epoch_multiplier = 1
+    # The early generation trained PPO only in the world model, from all data so far.
+    hparams.train_agent_real_env = False
+    hparams.simulated_starts_all_epochs = True
     return hparams
 
 

@@ -58,6 +58,7 @@ RANGES = {
     "simulated_rollout_length": COUNT, "simulated_batch_size": COUNT,
     "simulation_sampling_temperature": NON_NEGATIVE, "simulated_reward_starts": SHARE,
     "ppo_epochs_num": COUNT, "ppo_last_epoch_multiplier": COUNT,
+    "real_ppo_epoch_length": COUNT, "real_ppo_learning_rate": NON_NEGATIVE,
     "eval_episodes": COUNT, "eval_envs": COUNT, "eval_max_num_noops": NON_NEGATIVE,
     "eval_world_model_rollouts": COUNT, "world_model_eval_steps": NON_NEGATIVE,
     # World-model sets.

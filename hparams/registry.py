@@ -28,6 +28,8 @@ FIELDS_ADDED_LATER = {
     "decoded_steps": 0,                  # latent sets: every unrolled step decoded
     "representation_loss_coef": 0.0,     # latent sets: encodings not pulled to imagination
     "target_encoder_decay": 0.0,         # latent sets: targets from the encoder itself
+    "simulated_starts_all_epochs": True,  # loop sets: rollouts start in all real data
+    "train_agent_real_env": False,       # loop sets: PPO trained in the world model only
 }
 
 

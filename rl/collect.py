@@ -54,7 +54,7 @@ def random_policy(action_space_n, seed, mean_hold=1):
 
 
 def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
-            label="collect"):
+            label="collect", on_step=None):
     """Plays `policy` in the vector `env` for `num_steps` agent steps (summed over
     sub-envs) and writes every frame to `writer` (a TrajectoryWriter).
 
@@ -68,6 +68,9 @@ def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
         writer: where the frames go.
         first_episode_id: ids of new episodes count up from here (unique per dataset).
         chunk_length: frames per chunk handed to the writer (the split granularity).
+        on_step: called after every step with (next observations, rewards, terminated,
+            truncated, info), for a policy that learns from what it collects
+            (rl/real_env_ppo.py).
     """
     num_envs = env.num_envs
     obs, _ = env.reset()
@@ -89,6 +92,8 @@ def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
         actions = np.asarray(policy(obs))
         next_obs, rewards, terminated, truncated, info = env.step(actions)
         raw_rewards = info["raw_reward"]
+        if on_step is not None:
+            on_step(next_obs, rewards, terminated, truncated, info)
         for i in range(num_envs):
             chunks[i].add(obs[i, -1].copy(), actions[i], rewards[i], raw_rewards[i], False,
                           frame_numbers[i])

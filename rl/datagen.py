@@ -56,7 +56,7 @@ def next_epoch(data_dir, dataset):
 
 def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=None,
              dataset=None, epoch=None, seed=0, tmp_dir=None, num_envs=None,
-             random_mean_hold=1):
+             random_mean_hold=1, on_step=None):
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:
@@ -73,6 +73,7 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
         num_envs: parallel envs; default env_hparams.num_envs.
         random_mean_hold: with no policy, the mean number of steps each random action is
             held (1: a fresh uniform action every step); see collect.random_policy.
+        on_step: passed to collect.collect (a policy that learns from its steps).
 
     Returns:
         The epoch's statistics (frames, episodes, mean returns, ...).
@@ -93,7 +94,8 @@ def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=Non
         with trajectory.TrajectoryWriter(data_dir, dataset, epoch, frame_format,
                                          tmp_dir=tmp_dir) as writer:
             collect_lib.collect(env, policy, num_env_steps, writer,
-                                first_episode_id=epoch * EPISODE_IDS_PER_EPOCH)
+                                first_episode_id=epoch * EPISODE_IDS_PER_EPOCH,
+                                on_step=on_step)
     finally:
         env.close()
     return writer.stats

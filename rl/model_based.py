@@ -28,7 +28,8 @@ from models import catalog, policies, precision, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
-from rl import baselines, cli, datagen, evaluation, plot, ppo, ppo_loop, rollout, run_dir
+from rl import baselines, cli, datagen, evaluation, plot, ppo, ppo_loop, real_env_ppo
+from rl import rollout, run_dir
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
 from rl import world_model_eval, world_model_trainer
@@ -102,6 +103,16 @@ def steps_per_collection(loop):
     return max(1, loop.num_real_env_frames // loop.epochs)
 
 
+def start_arrays(arrays, all_epochs):
+    """The real data simulated rollouts start from: the latest collection's (the
+    original's choice: starts like the states the current policy reaches), or with
+    `all_epochs` all real data so far."""
+    if all_epochs or not len(arrays["epoch"]):
+        return arrays
+    latest = arrays["epoch"] == arrays["epoch"].max()
+    return {key: value[latest] for key, value in arrays.items()}
+
+
 class LoopState:
     """Finished phases and counters, saved atomically after every phase."""
 
@@ -157,17 +168,26 @@ class ModelBasedLoop:
         self.state.finish(name, time.time() - began, **counters)
 
     def collect(self, index):
-        """Real-data collection `index` (0 is the initial, random one)."""
+        """Real-data collection `index` (0 is the initial, random one). From the second
+        on, the current policy collects, and with train_agent_real_env it also learns from
+        what it collects (rl/real_env_ppo.py)."""
         def run():
             dataset_files.remove_incomplete_epoch(self.data_dir, self.dataset, index)
             steps = steps_per_collection(self.loop)
-            policy = None
+            policy, learning = None, None
             if index > 0:
-                temperature = self.loop.real_sampling_temperature
-                act = self._act_on_frames()
-                policy = lambda obs: act(obs, temperature)  # noqa: E731
+                learning = self._real_env_learning(index)
+                if learning is not None:
+                    policy = learning.act
+                else:
+                    temperature = self.loop.real_sampling_temperature
+                    act = self._act_on_frames()
+                    policy = lambda obs: act(obs, temperature)  # noqa: E731
             hold = self.loop.initial_collection_mean_hold
-            if policy is not None:
+            if learning is not None:
+                who = (f"the current policy, a PPO update every "
+                       f"{learning.updates.epoch_length} steps per env")
+            elif policy is not None:
                 who = "the current policy"
             elif hold > 1:
                 who = f"uniform random actions held for {hold} steps on average"
@@ -178,15 +198,51 @@ class ModelBasedLoop:
                                      policy=policy, config=self.config, dataset=self.dataset,
                                      epoch=index, seed=self.seed * 1000 + index,
                                      num_envs=self.loop.real_collection_envs,
-                                     random_mean_hold=hold)
+                                     random_mean_hold=hold,
+                                     on_step=learning.observe if learning else None)
             before = self.state.data["real_env_steps"]
             # Every episode, finished or cut off, adds one frame beyond its steps (its last).
             real = before + stats["frames"] - stats["episodes"]
-            self._write_metrics("collect", before, real, {
-                "mean_reward/train/clipped": stats["mean_clipped_return"],
-                "mean_reward/train/unclipped": stats["mean_raw_return"]})
+            values = {"mean_reward/train/clipped": stats["mean_clipped_return"],
+                      "mean_reward/train/unclipped": stats["mean_raw_return"]}
+            if learning is not None:
+                values.update(self._finish_real_env_learning(learning, index))
+            self._write_metrics("collect", before, real, values)
             return {"real_env_steps": real}
         self._run_phase(f"collect_{index}", run)
+
+    def _real_env_learning(self, index):
+        """The RealEnvPPO that collects and learns in collection `index`, or None when the
+        loop does not train on real data, or when a run cut short after saving this
+        collection's updates already holds them (the collection is redone without
+        training again)."""
+        loop = self.loop
+        if not loop.train_agent_real_env:
+            return None
+        learner = self._learner()
+        if int(self.checkpointer.real_collections.numpy()) >= index:
+            print(f"[collect {index}] the policy already holds this collection's PPO "
+                  "updates (a run cut short): collecting without them", flush=True)
+            return None
+        updates = real_env_ppo.real_updates(self.ppo, loop.real_collection_envs,
+                                            loop.real_ppo_epoch_length,
+                                            loop.real_ppo_learning_rate)
+        encode = self._world_model().encode if self.latent else None
+        return real_env_ppo.RealEnvPPO(learner, updates, loop.real_sampling_temperature,
+                                       encode=encode, seed=self.seed * 1000 + index)
+
+    def _finish_real_env_learning(self, learning, index):
+        """Saves the policy with collection `index`'s updates (and re-exports the epoch's
+        policy, which the evaluation after this collection scores); returns their mean
+        metrics."""
+        self.checkpointer.save(int(self.checkpointer.iteration.numpy()),
+                               int(self.checkpointer.env_steps.numpy()), real_collections=index)
+        self._export_policy(index - 1)
+        print(f"[collect {index}] {len(learning.metrics)} PPO updates on real data", flush=True)
+        values = {"train_real/updates": float(len(learning.metrics))}
+        for key in learning.metrics[0] if learning.metrics else ():
+            values[f"train_real/{key}"] = float(np.mean([m[key] for m in learning.metrics]))
+        return values
 
     def train_world_model(self, epoch):
         def run():
@@ -228,15 +284,20 @@ class ModelBasedLoop:
                                           reward_scope="simulated")
             finally:
                 writer.close()
-            network = learner.network
-            if self.latent:  # the exported policy reads frames: it carries the encoder
-                network = policies.EncodedPolicy(world_model.network, network)
-            saved_policy.export_policy(
-                network, gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8),
-                dict(self.config.to_dict(), kind="atari", num_actions=self.num_actions),
-                os.path.join(self.output_dir, "policy", f"epoch_{epoch:03d}"))
+            self._export_policy(epoch)
             return {"simulated_env_steps": stop * steps_per_iteration}
         self._run_phase(f"ppo_{epoch}", run)
+
+    def _export_policy(self, epoch):
+        """policy/epoch_NNN: the current policy as a SavedModel that reads frame stacks (a
+        latent loop's carries the world model's encoder)."""
+        network = self._learner().network
+        if self.latent:
+            network = policies.EncodedPolicy(self._world_model().network, network)
+        saved_policy.export_policy(
+            network, gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8),
+            dict(self.config.to_dict(), kind="atari", num_actions=self.num_actions),
+            os.path.join(self.output_dir, "policy", f"epoch_{epoch:03d}"))
 
     def evaluate(self, epoch):
         def run():
@@ -319,7 +380,7 @@ class ModelBasedLoop:
     def _simulated_env(self, world_model, seed):
         """The vector env PPO trains in: the pixel simulator, or latent imagination."""
         loop = self.loop
-        train_arrays, _ = self._data_arrays()
+        train_arrays = start_arrays(self._data_arrays()[0], loop.simulated_starts_all_epochs)
         if self.latent:
             return LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
                                         loop.simulated_rollout_length, seed=seed,

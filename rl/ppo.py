@@ -180,7 +180,7 @@ class PPOLearner:
             self.optimizer.learning_rate.assign(
                 self.hparams.learning_rate * max(0.0, 1.0 - fraction_done))
 
-    def update(self, batch, rng):
+    def update(self, batch, rng, hparams=None):
         """Several epochs of shuffled minibatch steps over one rollout.
 
         The epochs' shuffles are laid end to end and cut into minibatches, as the
@@ -194,12 +194,15 @@ class PPOLearner:
             batch: dict of flat [T * N, ...] numpy arrays: observations, actions, log_probs,
                 advantages, returns, values (the rollout-time value estimates).
             rng: numpy Generator for the shuffles.
+            hparams: the set whose epochs and minibatch size to use (default the
+                learner's own; the loop's updates on real data have their own rollout
+                shape).
 
         Returns:
             dict of metric means over all minibatch steps.
         """
         sums, steps = {}, 0
-        for index in minibatch_indices(len(batch["actions"]), self.hparams, rng):
+        for index in minibatch_indices(len(batch["actions"]), hparams or self.hparams, rng):
             metrics = self._train_step(
                 tf.convert_to_tensor(batch["observations"][index]),
                 tf.convert_to_tensor(batch["actions"][index]),

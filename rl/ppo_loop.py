@@ -21,10 +21,14 @@ class Checkpointer:
     def __init__(self, directory, learner, max_to_keep=2):
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.env_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+        # The model-based loop's real collections whose PPO updates the state includes
+        # (rl/real_env_ppo.py); always 0 for model-free training.
+        self.real_collections = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.checkpoint = tf.train.Checkpoint(network=learner.network,
                                               optimizer=learner.optimizer,
                                               iteration=self.iteration,
-                                              env_steps=self.env_steps)
+                                              env_steps=self.env_steps,
+                                              real_collections=self.real_collections)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep)
 
     def restore(self):
@@ -32,10 +36,14 @@ class Checkpointer:
         there was one."""
         return restore_newest_intact(self.checkpoint, self.manager, "policy") is not None
 
-    def save(self, iteration, env_steps):
+    def save(self, iteration, env_steps, real_collections=None):
+        """Saves as ckpt-N, N = iteration + real collections trained in: it grows with
+        every save, whichever kind of training came last."""
         self.iteration.assign(iteration)
         self.env_steps.assign(env_steps)
-        checkpoints.save(self.manager, iteration)
+        if real_collections is not None:
+            self.real_collections.assign(real_collections)
+        checkpoints.save(self.manager, iteration + int(self.real_collections.numpy()))
 
 
 def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s,

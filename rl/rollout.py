@@ -71,29 +71,59 @@ class RolloutCollector:
         Returns:
             dict of flat [epoch_length * num_envs, ...] arrays for PPOLearner.update.
         """
-        steps, truncations = [], []
-        for t in range(epoch_length):
+        buffer = RolloutBuffer()
+        for _ in range(epoch_length):
             obs = self.observations
             actions, log_probs, values = self.learner.act(obs, temperature)
             next_obs, rewards, terminated, truncated, info = self.env.step(
                 self._env_actions(actions))
-            dones = np.logical_or(terminated, truncated)
-            raw = info.get("raw_reward", rewards)
-            self.episodes.step(rewards, raw, dones)
+            self.episodes.step(rewards, info.get("raw_reward", rewards),
+                               np.logical_or(terminated, truncated))
             cut = np.logical_and(truncated, np.logical_not(terminated))
-            if cut.any():
-                # A time limit, not a real end: bootstrap from the final observation
-                # (next_obs already belongs to the new episode).
-                truncations.append((t, cut, final_observations(info, cut)))
-            steps.append((obs, actions, log_probs, values, rewards, terminated, dones))
+            final = final_observations(info, cut) if cut.any() else None
+            buffer.add(obs, actions, log_probs, values, rewards, terminated, truncated, final)
             self.observations = next_obs
+        return buffer.batch(self.learner, self.observations, hparams)
+
+
+class RolloutBuffer:
+    """The steps of one rollout, and at its end PPO's batch with advantages and returns.
+
+    Shared by RolloutCollector, which steps its env itself, and rl.real_env_ppo, which
+    learns from the steps of a real-data collection that it does not drive.
+    """
+
+    def __init__(self):
+        self.steps, self.truncations = [], []
+
+    def __len__(self):
+        return len(self.steps)
+
+    def add(self, observations, actions, log_probs, values, rewards, terminated, truncated,
+            final_observations=None):
+        """One step of every sub-env. `final_observations`: where a sub-env was cut off
+        by a time limit (truncated, not terminated), its episode's last observation, in
+        the order of those sub-envs, for the bootstrap value."""
+        dones = np.logical_or(terminated, truncated)
+        cut = np.logical_and(truncated, np.logical_not(terminated))
+        if cut.any():
+            # A time limit, not a real end: bootstrap from the final observation (the
+            # next observation already belongs to the new episode).
+            self.truncations.append((len(self.steps), cut, final_observations))
+        self.steps.append((observations, actions, log_probs, values, rewards, terminated,
+                           dones))
+
+    def batch(self, learner, next_observations, hparams):
+        """The rollout as flat [T * N, ...] arrays for PPOLearner.update; `next_observations`
+        are those after its last step (their values bootstrap it). Empties the buffer."""
         obs, actions, log_probs, values, rewards, terminated, dones = (
-            np.stack(column) for column in zip(*steps))
+            np.stack(column) for column in zip(*self.steps))
         next_values = np.empty_like(values)
         next_values[:-1] = values[1:]
-        next_values[-1] = self.learner.value(self.observations)
-        for t, cut, final_obs in truncations:
-            next_values[t, cut] = self.learner.value(final_obs)
+        next_values[-1] = learner.value(next_observations)
+        for t, cut, final_obs in self.truncations:
+            next_values[t, cut] = learner.value(final_obs)
+        self.steps, self.truncations = [], []
         advantages, returns = ppo.gae(rewards, values, next_values, terminated, dones,
                                       hparams.gae_gamma, hparams.gae_lambda)
 

@@ -68,8 +68,11 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
     names = {r["name"] for r in read_metrics(out)}
     for name in ("world_model/dev/frame_error", "world_model/dev/baseline_copy_last/frame_error",
                  "reward_accuracy/at_12", "train/policy_loss", "mean_reward/simulated/clipped",
-                 "eval/mean_return/temp_0.0_noops_0_unclipped"):
+                 "eval/mean_return/temp_0.0_noops_0_unclipped", "train_real/policy_loss"):
         assert name in names, name
+    # The latent policy also learned from the real collections, on their encodings.
+    assert [r["value"] for r in read_metrics(out) if r["name"] == "train_real/updates"] \
+        == [2.0, 2.0]
     assert os.path.exists(os.path.join(out, "learning_curve.png"))
     assert os.listdir(os.path.join(out, "world_model", "videos"))
     tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]

@@ -192,6 +192,11 @@ def test_whole_loop_writes_everything(loop_run):
     assert tree["generative_model_params_resolved"]["hidden_size"] == 8
     assert tree["base_algo_params_resolved"]["clipping_coef"] == 0.1
     assert "uniform random actions held for 4 steps on average" in first_stdout
+    # Each collection after the first also trained PPO on what it collected, as the
+    # original's train_agent_real_env: 50 steps per env, an update every 25.
+    assert "[collect 1] 2 PPO updates on real data" in first_stdout
+    real_updates = [r for r in read_metrics(out) if r["name"] == "train_real/updates"]
+    assert [(r["phase"], r["value"]) for r in real_updates] == [("collect", 2.0)] * 2
     lines = result.stdout.strip().splitlines()
     assert lines[-3].startswith("final: freeway, 600 real env steps, 60 simulated steps")
     # Every score beside random play, the best constant action (measured: on Freeway

@@ -102,11 +102,19 @@ def test_later_fields_neutral_values_are_the_base_sets_defaults():
         defaults.update(hparams.get(name).values())
     # latent_dynamics_cpu changed other values when it took these up, so its older runs
     # are refused anyway, as they should be; the neutral value is the plain behaviour.
+    # So did rlmb_base when it took up the original's PPO on real collections and starts
+    # from the latest collection: its older runs trained the other way and are refused,
+    # while the early generation's sets keep the neutral values and resume.
     changed_with_their_set = {"moving_pixel_weight": 50.0, "decoded_steps": 3,
-                              "target_encoder_decay": 0.99}
+                              "target_encoder_decay": 0.99, "train_agent_real_env": True,
+                              "simulated_starts_all_epochs": False}
     for field, neutral in FIELDS_ADDED_LATER.items():
         assert defaults[field] == changed_with_their_set.get(field, neutral), field
-    assert all(FIELDS_ADDED_LATER[f] == 0 for f in changed_with_their_set)
+    assert all(FIELDS_ADDED_LATER[f] == (not changed_with_their_set[f])
+               for f in changed_with_their_set)
+    early = hparams.get("rl_modelrl_base")
+    assert all(early.get(f) == FIELDS_ADDED_LATER[f]
+               for f in ("train_agent_real_env", "simulated_starts_all_epochs"))
 
 
 def _hold_lock(directory):

@@ -1,0 +1,65 @@
+"""PPO updates on a real collection (the original's train_agent_real_env), and where the
+loop's simulated rollouts start."""
+
+import gymnasium as gym
+import numpy as np
+
+import hparams
+from models import policies
+from problems import dataset_files
+from rl import datagen, model_based, ppo, real_env_ppo
+
+
+def mean_per_frame(frames):
+    """A tiny stand-in for the latent encoder: each frame's mean brightness."""
+    return frames.reshape(frames.shape[:2] + (-1,)).mean(-1).astype(np.float32) / 255.0
+
+
+def test_a_collection_trains_the_policy_on_what_it_collects(tmp_path):
+    env_hparams = hparams.resolve(
+        "atari_simple", "num_envs=4,resize_height_factor=4,resize_width_factor=4,"
+        "grayscale=True")
+    ppo_hparams = hparams.get("ppo_latent")
+    ppo_hparams.mlp_hidden_sizes = [16]
+    network = policies.make_policy_network(ppo_hparams, gym.spaces.Box(0, 1, (4,), np.float32),
+                                           gym.spaces.Discrete(6))
+    learner = ppo.PPOLearner(network, ppo_hparams)
+    before = [v.numpy().copy() for v in network.trainable_variables]
+    learning_rate = float(learner.optimizer.learning_rate.numpy())
+    updates = real_env_ppo.real_updates(ppo_hparams, 4, total_epoch_length=120,
+                                        learning_rate=1e-3)
+    assert updates.epoch_length == 30 and updates.hparams.num_agents == 4
+    learning = real_env_ppo.RealEnvPPO(learner, updates, encode=mean_per_frame, seed=0)
+    datagen.generate(str(tmp_path), "pong", 100, env_hparams, policy=learning.act,
+                     num_envs=4, on_step=learning.observe)
+    # 25 steps per env: no update (one needs 30).
+    assert learning.metrics == []
+    learning = real_env_ppo.RealEnvPPO(learner, updates, encode=mean_per_frame, seed=0)
+    stats = datagen.generate(str(tmp_path), "pong", 240, env_hparams, policy=learning.act,
+                             num_envs=4, on_step=learning.observe)
+    # 60 steps per env: two updates, each a whole PPO update of the learner.
+    assert len(learning.metrics) == 2
+    assert {"policy_loss", "value_loss", "approx_kl"} <= set(learning.metrics[0])
+    after = [v.numpy() for v in network.trainable_variables]
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))
+    # The learner's own learning rate is back after the updates at the real one.
+    assert float(learner.optimizer.learning_rate.numpy()) == learning_rate
+    # Every collected step is in the dataset as with any other policy.
+    assert stats["frames"] - stats["episodes"] == 240
+    assert dataset_files.list_epochs(str(tmp_path), "gym_pong_random") == [0, 1]
+
+
+def test_simulated_rollouts_start_from_the_latest_collection_unless_told():
+    arrays = {"epoch": np.array([0, 0, 1, 1, 2, 2, 2]), "frame": np.arange(7)}
+    latest = model_based.start_arrays(arrays, all_epochs=False)
+    assert latest["frame"].tolist() == [4, 5, 6]
+    assert model_based.start_arrays(arrays, all_epochs=True)["frame"].tolist() == list(range(7))
+
+
+def test_loop_sets_train_on_real_collections_as_the_original():
+    final = hparams.get("rlmb_base")
+    assert final.train_agent_real_env and not final.simulated_starts_all_epochs
+    assert (final.real_ppo_epoch_length, final.real_ppo_learning_rate) == (3200, 1e-4)
+    assert hparams.get("rlmb_latent").train_agent_real_env
+    early = hparams.get("rl_modelrl_base")
+    assert not early.train_agent_real_env and early.simulated_starts_all_epochs
