@@ -14,13 +14,14 @@ train PPO in imagination, score the policy on the real game.
    many episodes), random play, model-free PPO at 100K and SimPLe (published).
 
 With --collect_steps N and no dataset in DATA_DIR yet, first collects N real steps of
-random play in rlmb_cpu's frame format (52x40 gray), each action held 16 steps on average
-as in rlmb_cpu's first collection.
+random play in rlmb_latent's frame format (52x40 gray; --frame_hparams changes it), each
+action held 16 steps on average as in its first collection.
 
 Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 50000]
            [--dataset gym_pong_random]
            [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
            [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
+           [--frame_hparams frame_height=84,frame_width=84]
 """
 
 import argparse
@@ -173,12 +174,16 @@ def main():
     parser.add_argument("--reward_starts", type=float, default=0.25)
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
+    parser.add_argument("--frame_hparams", default="",
+                        help="overrides of rlmb_latent's frame format for --collect_steps, "
+                             "e.g. frame_height=84,frame_width=84")
     args = parser.parse_args()
 
     dataset = args.dataset or f"gym_{args.game}_random"
     if args.collect_steps and not dataset_files.list_epochs(args.data_dir, dataset):
-        datagen.generate(args.data_dir, args.game, args.collect_steps, hparams.get("rlmb_cpu"),
-                         seed=0, num_envs=8, random_mean_hold=16)
+        datagen.generate(args.data_dir, args.game, args.collect_steps,
+                         hparams.resolve("rlmb_latent", args.frame_hparams), seed=0,
+                         num_envs=8, random_mean_hold=16)
     fmt = dataset_files.dataset_stats(args.data_dir, dataset)["frame_format"]
     train, dev = (input_pipeline.load_split(args.data_dir, dataset, s) for s in ("train", "dev"))
     print(f"data: {len(train['frame'])} train frames, {len(dev['frame'])} dev", flush=True)
@@ -234,9 +239,14 @@ def main():
                                        label=f"constant action {a}")["mean_raw_return"]
                 for a in range(fmt["num_actions"])}
     best = max(constant, key=constant.get)
+    rng = np.random.default_rng(1)
+    measured_random = evaluation.evaluate(
+        lambda obs: rng.integers(0, fmt["num_actions"], len(obs)), config, args.eval_episodes,
+        num_envs=8, seed=1, label="uniform random")["mean_raw_return"]
     random_score, simple_score = anchors.SCORES_100K.get(args.game, (None, None))
     context = (f"best constant action {constant[best]:.2f} (action {best}, measured here), "
-               f"random {random_score}, model-free PPO at 100K "
+               f"uniform random {measured_random:.2f} (measured here; published "
+               f"{random_score}), model-free PPO at 100K "
                f"{anchors.PPO_100K.get(args.game)}, SimPLe {simple_score}")
     for temperature, result in zip((0.0, 1.0), results):
         print(f"real {args.game}, temperature {temperature}: mean raw return "
