@@ -16,7 +16,19 @@ def next_frame():
     return HParams(
         model="next_frame_basic",
         video_num_input_frames=4,
+        # Frames predicted one after another in each training window. From the second
+        # on, each input frame the model has predicted is, per window, either the real
+        # frame or the model's own prediction of it (scheduled sampling), so that
+        # training meets the errors that play will feed back.
         video_num_target_frames=1,
+        # How often the model's own prediction stands in for the real frame:
+        # ground_truth_only (never), prediction_only (always), prob_inverse_exp (rising
+        # from near 0 to scheduled_sampling_max_prob at scheduled_sampling_decay_steps)
+        # or prob_inverse_lin (the same, rising exponentially to a quarter of the steps,
+        # times a linear rise over all of them). See models/world_model.py.
+        scheduled_sampling_mode="prediction_only",
+        scheduled_sampling_decay_steps=10000,
+        scheduled_sampling_max_prob=1.0,
         hidden_size=64,
         batch_size=4,
         dropout=0.5,
@@ -70,9 +82,15 @@ def next_frame_basic_deterministic():
 def next_frame_basic_stochastic_discrete():
     """SimPLe's world model: a 128-bit discrete latent inferred from the target frame in
     training and predicted by an LSTM at play time. Hidden 96, 3 doublings, dropout 0.15,
-    lr 0.002 with 2,000 warmup steps."""
+    lr 0.002 with 2,000 warmup steps; trained on 6 target frames a window with scheduled
+    sampling rising over 40,000 steps, loss cutoff 0.03 and batch 4, as published."""
     hparams = next_frame_basic_deterministic()
     hparams.model = "next_frame_basic_stochastic_discrete"
+    hparams.video_num_target_frames = 6
+    hparams.scheduled_sampling_mode = "prob_inverse_lin"
+    hparams.scheduled_sampling_decay_steps = 40000
+    hparams.scheduled_sampling_max_prob = 1.0
+    hparams.video_modality_loss_cutoff = 0.03
     hparams.hidden_size = 96
     hparams.filter_double_steps = 3
     hparams.dropout = 0.15
@@ -80,7 +98,7 @@ def next_frame_basic_stochastic_discrete():
     hparams.learning_rate = 2e-3
     hparams.learning_rate_warmup_steps = 2000
     hparams.bottleneck_bits = 128
-    hparams.batch_size = 16
+    hparams.batch_size = 4
     hparams.input_noise = 0.05
     return hparams
 
@@ -102,9 +120,13 @@ def next_frame_tiny():
 
 @register
 def next_frame_stochastic_tiny():
-    """next_frame_tiny with a 16-bit stochastic-discrete latent, for tests."""
+    """next_frame_tiny with a 16-bit stochastic-discrete latent, trained on 2 target
+    frames with scheduled sampling as the published set is on 6, for tests."""
     hparams = next_frame_tiny()
     hparams.model = "next_frame_basic_stochastic_discrete"
+    hparams.video_num_target_frames = 2
+    hparams.scheduled_sampling_mode = "prob_inverse_lin"
+    hparams.scheduled_sampling_decay_steps = 20
     hparams.bottleneck_bits = 16
     hparams.latent_lstm_size = 16
     return hparams

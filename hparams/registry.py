@@ -30,6 +30,9 @@ FIELDS_ADDED_LATER = {
     "target_encoder_decay": 0.0,         # latent sets: targets from the encoder itself
     "simulated_starts_all_epochs": True,  # loop sets: rollouts start in all real data
     "train_agent_real_env": False,       # loop sets: PPO trained in the world model only
+    "scheduled_sampling_mode": "prediction_only",  # next_frame sets: (one target frame)
+    "scheduled_sampling_decay_steps": 10000,
+    "scheduled_sampling_max_prob": 1.0,
 }
 
 

@@ -13,6 +13,9 @@ LATENT_WORLD_MODELS = ("latent_dynamics",)
 WORLD_MODELS = PIXEL_WORLD_MODELS + LATENT_WORLD_MODELS
 POLICY_NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
 ACTION_INJECTIONS = ("concat", "multiplicative")  # how a latent transition reads the action
+# When a pixel model trained on several target frames reads its own predictions.
+SCHEDULED_SAMPLING_MODES = ("ground_truth_only", "prediction_only", "prob_inverse_exp",
+                            "prob_inverse_lin")
 
 
 def is_latent(name):
@@ -39,6 +42,10 @@ def check_world_model_name(name, hparams):
             raise UserError(f"action_injection must be one of {', '.join(ACTION_INJECTIONS)}, "
                             f"got '{injection}'")
         return
+    mode = hparams.get("scheduled_sampling_mode", "prediction_only")
+    if mode not in SCHEDULED_SAMPLING_MODES:
+        raise UserError(f"scheduled_sampling_mode must be one of "
+                        f"{', '.join(SCHEDULED_SAMPLING_MODES)}, got '{mode}'")
     if name == "next_frame_basic_stochastic_discrete" and hparams.bottleneck_bits <= 0:
         raise UserError("next_frame_basic_stochastic_discrete needs bottleneck_bits > 0; use "
                         "the next_frame_basic_stochastic_discrete hparams set")

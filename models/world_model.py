@@ -59,6 +59,34 @@ def frame_metrics(predicted, target, prefix=""):
     }
 
 
+def _inverse_exp_decay(max_step, step, min_value=0.01):
+    """From min_value at step 0 up to 1 at max_step, exponentially (T2T's inverse_exp_decay)."""
+    return min_value ** (tf.maximum(max_step - step, 0.0) / max_step)
+
+
+def _inverse_lin_decay(max_step, step, min_value=0.01):
+    """From min_value at step 0 up to 1 at max_step, linearly."""
+    return min_value + (1.0 - min_value) * tf.minimum(step / max_step, 1.0)
+
+
+def own_prediction_probability(hparams, step):
+    """How likely a frame the model has predicted in a multi-frame training window is fed
+    back as its own prediction instead of the real frame, at optimizer step `step`
+    (scheduled sampling; hparams/next_frame_sets.py names the modes)."""
+    mode = hparams.scheduled_sampling_mode
+    if mode == "ground_truth_only":
+        return tf.constant(0.0)
+    if mode == "prediction_only":
+        return tf.constant(1.0)
+    step = tf.cast(step, tf.float32)
+    decay = float(hparams.scheduled_sampling_decay_steps)
+    if mode == "prob_inverse_exp":
+        rise = _inverse_exp_decay(decay, step)
+    else:  # prob_inverse_lin: near 0 for the first quarter, then rising linearly
+        rise = _inverse_exp_decay(max(decay // 4, 1.0), step) * _inverse_lin_decay(decay, step)
+    return rise * hparams.scheduled_sampling_max_prob
+
+
 class WorldModel:
     """See the module docstring.
 
@@ -113,22 +141,53 @@ class WorldModel:
         losses["loss"] = total
         return losses
 
+    def _one_target_losses(self, batch):
+        """(losses, predicted frames, real frames) of a window with one target frame."""
+        outputs = self.network(batch["inputs"], batch["input_actions"][:, -1],
+                               target=batch["target_frame"], training=True)
+        predicted = tf.cast(tf.argmax(outputs["frame_logits"], axis=-1), tf.uint8)
+        return self._losses(outputs, batch), predicted, batch["target_frame"]
+
+    def _several_targets_losses(self, batch):
+        """(losses averaged over the steps, predicted frames, real frames) of a window with
+        several target frames, predicted one after another. Each step reads the 4 frames
+        before its target; where one of those is a frame the model predicted, it is, per
+        window, the model's own prediction (with own_prediction_probability) or the real
+        frame: scheduled sampling, as the original trained its stochastic model."""
+        own_probability = own_prediction_probability(self.hparams, self.optimizer.iterations)
+        frames, steps = batch["inputs"], batch["target_frames"].shape[1]
+        sums, predictions = {}, []
+        for k in range(steps):
+            target = batch["target_frames"][:, k]
+            outputs = self.network(frames, batch["target_actions"][:, k], target=target,
+                                   training=True)
+            losses = self._losses(outputs, {"target_frame": target,
+                                            "target_reward": batch["target_rewards"][:, k]})
+            for key, value in losses.items():
+                sums[key] = sums.get(key, 0.0) + value / steps
+            predicted = tf.cast(tf.argmax(outputs["frame_logits"], axis=-1), tf.uint8)
+            predictions.append(predicted)
+            own = tf.random.uniform([tf.shape(target)[0]]) < own_probability
+            fed = tf.where(own[:, None, None, None], predicted, target)
+            frames = tf.concat([frames[:, 1:], fed[:, None]], 1)
+        sums["scheduled_sampling/own_prediction_probability"] = own_probability
+        return sums, tf.stack(predictions, 1), batch["target_frames"]
+
     def _train_replica_step(self, batch):
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        several = "target_frames" in batch
         with tf.GradientTape() as tape:
-            outputs = self.network(batch["inputs"], batch["input_actions"][:, -1],
-                                   target=batch["target_frame"], training=True)
-            losses = self._losses(outputs, batch)
+            losses, predicted, real = (self._several_targets_losses(batch) if several
+                                       else self._one_target_losses(batch))
             # Each replica averages its own share; the all-reduce sums across replicas.
             scaled = losses["loss"] / tf.cast(replicas, tf.float32)
         variables = self.network.trainable_variables
         gradients = tape.gradient(scaled, variables)
         gradients, norm = tf.clip_by_global_norm(gradients, self.hparams.max_gradients_norm)
         self.optimizer.apply_gradients(zip(gradients, variables))
-        predicted = tf.cast(tf.argmax(outputs["frame_logits"], axis=-1), tf.uint8)
         metrics = dict(losses)
         metrics["grad_norm"] = norm
-        metrics.update(frame_metrics(predicted, batch["target_frame"]))
+        metrics.update(frame_metrics(predicted, real))
         return metrics
 
     def _distributed_train_step(self, batch):

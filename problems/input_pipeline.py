@@ -121,26 +121,39 @@ def window_starts(episode, frame_number, stack_size):
     return starts[ok]
 
 
-def gather_windows(arrays, starts, stack_size):
+def gather_windows(arrays, starts, stack_size, targets=1):
     """The windows beginning at `starts`, as a dict of numpy arrays:
     inputs [B, stack, H, W, C], input_actions [B, stack], target_frame [B, H, W, C],
     target_reward [B] (clipped, the reward for the last input action), target_raw_reward [B].
+
+    With `targets` > 1 (starts from window_starts(..., stack_size + targets - 1)) also the
+    frames that follow, for a model trained to predict them one after another:
+    target_frames [B, targets, H, W, C], target_actions [B, targets] (the action that
+    leads to each) and target_rewards [B, targets] (clipped, the reward for that action);
+    their first entries are target_frame, the last input action and target_reward.
     """
-    index = starts[:, None] + np.arange(stack_size + 1)
+    index = starts[:, None] + np.arange(stack_size + targets)
     frames = arrays["frame"][index]
     last = starts + stack_size - 1
-    return {
+    windows = {
         "inputs": frames[:, :stack_size],
         "input_actions": arrays["action"][index[:, :stack_size]],
         "target_frame": frames[:, stack_size],
         "target_reward": arrays["reward"][last],
         "target_raw_reward": arrays["unclipped_reward"][last],
     }
+    if targets > 1:
+        acted = index[:, stack_size - 1:-1]
+        windows.update(target_frames=frames[:, stack_size:],
+                       target_actions=arrays["action"][acted],
+                       target_rewards=arrays["reward"][acted])
+    return windows
 
 
 def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, seed=0,
-                   rewarded_window_repeats=1):
-    """A tf.data pipeline of window batches (see `gather_windows`), shuffled and prefetched.
+                   rewarded_window_repeats=1, targets=1):
+    """A tf.data pipeline of window batches (see `gather_windows`, with `targets` frames
+    to predict), shuffled and prefetched.
 
     `rewarded_window_repeats` > 1 lists every window whose target has a nonzero reward
     that many times: in games where rewards are rare (Freeway's crossings are a fraction of
@@ -149,17 +162,19 @@ def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, se
     Raises:
         UserError: the data holds no complete window (too few frames per episode).
     """
-    starts = window_starts(arrays["episode"], arrays["frame_number"], stack_size)
+    starts = window_starts(arrays["episode"], arrays["frame_number"],
+                           stack_size + targets - 1)
     if len(starts) == 0:
-        raise UserError(f"the data holds no window of {stack_size + 1} consecutive frames")
+        raise UserError(f"the data holds no window of {stack_size + targets} consecutive "
+                        "frames")
     if rewarded_window_repeats > 1:
         rewarded = starts[arrays["reward"][starts + stack_size - 1] != 0]
         starts = np.concatenate([starts] + [rewarded] * (rewarded_window_repeats - 1))
-    sample = gather_windows(arrays, starts[:1], stack_size)
+    sample = gather_windows(arrays, starts[:1], stack_size, targets)
     keys = sorted(sample)
 
     def gather(batch_starts):
-        windows = gather_windows(arrays, batch_starts, stack_size)
+        windows = gather_windows(arrays, batch_starts, stack_size, targets)
         return [windows[k] for k in keys]
 
     def to_dict(batch_starts):

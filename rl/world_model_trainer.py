@@ -249,13 +249,16 @@ def _final_report(world_model, run, schedule, dev_arrays, writer):
 
 
 def _pixel_batches(hparams, arrays, eval_steps, strategy, train_seed, dev_seed):
-    """A pixel model's (next training batch function, dev batches): single-step windows."""
+    """A pixel model's (next training batch function, dev batches): windows with the
+    set's video_num_target_frames frames to predict for training, single-step windows
+    for the dev metrics."""
     train_arrays, dev_arrays = arrays
     stack = hparams.video_num_input_frames
     global_batch = hparams.batch_size * strategy.num_replicas_in_sync
     train_data = input_pipeline.window_dataset(
         train_arrays, stack, global_batch, seed=train_seed,
-        rewarded_window_repeats=hparams.rewarded_window_repeats)
+        rewarded_window_repeats=hparams.rewarded_window_repeats,
+        targets=hparams.video_num_target_frames)
     train_iter = iter(_distributed(strategy, train_data))
     try:
         dev_batches = list(input_pipeline.window_dataset(

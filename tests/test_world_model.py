@@ -10,7 +10,7 @@ import tensorflow as tf
 import hparams
 from hparams import UserError
 from models import next_frame, seeding
-from models.world_model import WorldModel, frame_loss
+from models.world_model import WorldModel, frame_loss, own_prediction_probability
 from problems import input_pipeline
 from rl import world_model_eval
 
@@ -235,3 +235,65 @@ def test_same_seed_same_initial_weights():
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_the_stochastic_set_trains_as_published():
+    hp = hparams.get("next_frame_basic_stochastic_discrete")
+    assert (hp.video_num_target_frames, hp.scheduled_sampling_mode,
+            hp.scheduled_sampling_decay_steps) == (6, "prob_inverse_lin", 40000)
+    assert (hp.batch_size, hp.video_modality_loss_cutoff) == (4, 0.03)
+
+
+def test_own_prediction_probability_schedules():
+    hp = hparams.get("next_frame_basic_stochastic_discrete")
+
+    def at(step, mode="prob_inverse_lin", max_prob=1.0):
+        hp.scheduled_sampling_mode, hp.scheduled_sampling_max_prob = mode, max_prob
+        return float(own_prediction_probability(hp, step))
+    # prob_inverse_lin: near 0 through the first quarter, then up to the maximum.
+    assert at(0) == pytest.approx(1e-4)
+    assert at(2000) < 0.01 < at(20000) < at(30000) < at(40000) == pytest.approx(1.0)
+    assert at(80000, max_prob=0.5) == pytest.approx(0.5)
+    assert at(0, "prob_inverse_exp") == pytest.approx(0.01)
+    assert at(10000, "prob_inverse_exp") < at(40000, "prob_inverse_exp") == pytest.approx(1.0)
+    assert at(0, "ground_truth_only") == 0.0 and at(0, "prediction_only") == 1.0
+
+
+def test_several_target_frames_are_predicted_one_after_another(pong_arrays):
+    """With several target frames the model is trained on each, reading either the real
+    frames before it or its own predictions of them: ground_truth_only gives exactly the
+    mean of one-step losses on the real windows, prediction_only (an untrained model's
+    predictions are not the real frames) does not."""
+    hp = hparams.get("next_frame_tiny")
+    hp.video_num_target_frames = 3
+    model = WorldModel(hp, 6, FRAME)
+    starts = input_pipeline.window_starts(pong_arrays["episode"],
+                                          pong_arrays["frame_number"], 6)[100:104]
+    window = input_pipeline.gather_windows(pong_arrays, starts, 4, targets=3)
+    assert window["target_frames"].shape == (4, 3) + FRAME
+    np.testing.assert_array_equal(window["target_frames"][:, 0], window["target_frame"])
+    np.testing.assert_array_equal(window["target_actions"][:, 0],
+                                  window["input_actions"][:, -1])
+    batch = {k: tf.constant(v) for k, v in window.items()}
+    one_step = []
+    for k in range(3):  # the real window that ends at each target frame
+        real = input_pipeline.gather_windows(pong_arrays, starts + k, 4)
+        outputs = model.network(real["inputs"], real["input_actions"][:, -1],
+                                target=real["target_frame"], training=True)
+        one_step.append(float(model._losses(outputs, real)["frame_loss"]))
+    for mode, matches in (("ground_truth_only", True), ("prediction_only", False)):
+        hp.scheduled_sampling_mode = mode
+        losses, predicted, _ = model._several_targets_losses(batch)
+        assert predicted.shape == (4, 3) + FRAME
+        assert (float(losses["frame_loss"]) == pytest.approx(np.mean(one_step), rel=1e-5)) \
+            == matches, mode
+    metrics = model.train_step(batch)
+    assert metrics["scheduled_sampling/own_prediction_probability"] == 1.0
+
+
+def test_an_unknown_scheduled_sampling_mode_is_refused_before_tensorflow_runs():
+    from models import catalog
+    hp = hparams.resolve("next_frame_basic_stochastic_discrete",
+                         "scheduled_sampling_mode=prob_inverse_log")
+    with pytest.raises(UserError, match="scheduled_sampling_mode must be one of"):
+        catalog.check_world_model_name("next_frame_basic_stochastic_discrete", hp)
