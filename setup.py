@@ -18,6 +18,7 @@ setup(
         "numpy>=1.26,<3",
         "absl-py>=2.0,<3",
         "opencv-python-headless>=4.9,<6",
+        "matplotlib>=3.7,<4",
     ],
     extras_require={"test": ["pytest>=8", "pytest-xdist>=3.5"]},
 )
