@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from rl.episodes import EpisodeTracker
 from rl.progress import Progress
 
 
@@ -77,7 +78,7 @@ def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
     chunks = [_EpisodeChunk() for _ in range(num_envs)]
     episode_ids = [first_episode_id + i for i in range(num_envs)]
     next_episode_id = first_episode_id + num_envs
-    frame_numbers = [0] * num_envs
+    episodes = EpisodeTracker(num_envs)  # its running lengths are the frame numbers
     progress = Progress(label, num_steps)
 
     def flush(i):
@@ -94,17 +95,17 @@ def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
         raw_rewards = info["raw_reward"]
         if on_step is not None:
             on_step(next_obs, rewards, terminated, truncated, info)
+        frame_numbers = episodes.length.copy()
+        ended = dict(episodes.step(rewards, raw_rewards, terminated | truncated))
         for i in range(num_envs):
             chunks[i].add(obs[i, -1].copy(), actions[i], rewards[i], raw_rewards[i], False,
                           frame_numbers[i])
-            frame_numbers[i] += 1
-            if terminated[i] or truncated[i]:
+            if i in ended:
                 last = info["final_obs"][i, -1].copy()
-                chunks[i].add(last, 0, 0, 0.0, True, frame_numbers[i])
+                chunks[i].add(last, 0, 0, 0.0, True, frame_numbers[i] + 1)
                 flush(i)
                 episode_ids[i] = next_episode_id
                 next_episode_id += 1
-                frame_numbers[i] = 0
             elif len(chunks[i]) >= chunk_length:
                 flush(i)
         obs = next_obs
@@ -112,7 +113,7 @@ def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
         progress.update(min(steps, num_steps))
     for i in range(num_envs):
         # The current frame of a running episode: no action was taken in it yet.
-        chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, frame_numbers[i])
+        chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, episodes.length[i])
         flush(i)
     progress.finish()
     return steps

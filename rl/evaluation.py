@@ -4,6 +4,7 @@ import numpy as np
 
 from problems import atari
 from rl.progress import Progress
+from rl.episodes import EpisodeTracker
 
 
 def evaluate(policy, config, num_episodes, num_envs=8, seed=0, label="eval"):
@@ -77,10 +78,8 @@ class _SettingRun:
         self.temperatures = np.full(self.num_envs, temperature, np.float32)
         self.env = atari.AtariEnv(config, self.num_envs, seed=seed)
         self.observations, _ = self.env.reset()
-        self.raw = np.zeros(self.num_envs)
-        self.clipped = np.zeros(self.num_envs)
-        self.length = np.zeros(self.num_envs, np.int64)
-        self.finished = []
+        self.episodes = EpisodeTracker(self.num_envs)
+        self.finished = []  # the episodes within each sub-env's quota
         self.steps = 0
         self.action_counts = np.zeros(self.env.single_action_space.n, np.int64)
 
@@ -92,15 +91,12 @@ class _SettingRun:
         self.action_counts += np.bincount(np.asarray(actions, np.int64),
                                           minlength=len(self.action_counts))
         self.observations, rewards, terminated, truncated, info = self.env.step(actions)
-        self.raw += info["raw_reward"]
-        self.clipped += rewards
-        self.length += 1
         self.steps += self.num_envs
-        for i in np.flatnonzero(terminated | truncated):
+        for i, episode in self.episodes.step(rewards, info["raw_reward"],
+                                             terminated | truncated):
             if self.quota[i] > 0:
-                self.finished.append((self.raw[i], self.clipped[i], self.length[i]))
+                self.finished.append(episode)
                 self.quota[i] -= 1
-            self.raw[i] = self.clipped[i] = self.length[i] = 0
 
     def result(self):
         raw_returns = [float(f[0]) for f in self.finished]

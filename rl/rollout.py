@@ -7,6 +7,7 @@ world-model env all pass through `RolloutCollector`, so PPO cannot tell them apa
 import numpy as np
 
 from rl import ppo
+from rl.episodes import EpisodeTracker
 
 
 def final_observations(info, mask):
@@ -18,30 +19,6 @@ def final_observations(info, mask):
     if final.dtype == object:
         final = np.stack(list(final))
     return final
-
-
-class EpisodeTracker:
-    """Running returns per sub-env; finished episodes' raw and clipped returns and lengths."""
-
-    def __init__(self, num_envs):
-        self.raw = np.zeros(num_envs)
-        self.clipped = np.zeros(num_envs)
-        self.length = np.zeros(num_envs, np.int64)
-        self.finished = []  # (raw return, clipped return, length)
-
-    def step(self, rewards, raw_rewards, dones):
-        self.raw += raw_rewards
-        self.clipped += rewards
-        self.length += 1
-        for i in np.flatnonzero(dones):
-            self.finished.append((float(self.raw[i]), float(self.clipped[i]),
-                                  int(self.length[i])))
-            self.raw[i] = self.clipped[i] = 0.0
-            self.length[i] = 0
-
-    def pop_finished(self):
-        finished, self.finished = self.finished, []
-        return finished
 
 
 class RolloutCollector:
