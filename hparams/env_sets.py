@@ -4,12 +4,14 @@ Loop sets carry the same fields under the same names, so any component that need
 observation format can be given either.
 """
 
+from typing import Callable
+
 from hparams.hparams import HParams
 from hparams.registry import register
 
 
 @register
-def atari_simple():
+def atari_simple() -> HParams:
     """SimPLe's frame format: 105x80 RGB, 4 stacked, frame skip 4, 0..8 no-ops."""
     return HParams(
         resize_height_factor=2,
@@ -27,7 +29,7 @@ def atari_simple():
 
 
 @register
-def atari_nature():
+def atari_nature() -> HParams:
     """The DQN/Nature format used by CleanRL and the RL Zoo: 84x84 gray, 4 stacked."""
     hparams = atari_simple()
     hparams.frame_height = 84
@@ -37,7 +39,7 @@ def atari_nature():
     return hparams
 
 
-def add_atari_format(hparams, env_set=atari_simple):
+def add_atari_format(hparams: HParams, env_set: Callable[[], HParams] = atari_simple) -> HParams:
     """Adds `env_set`'s frame-format fields to `hparams` (a PPO or loop set), except
     num_envs: those sets name their own env counts."""
     for key, value in env_set().values().items():

@@ -6,13 +6,14 @@ print its message as a single line; anything else is a bug and keeps its traceba
 """
 
 import difflib
+from typing import Iterable, List
 
 
 class UserError(Exception):
     """A wrong flag, name, key, value or path: the message says what and what would be right."""
 
 
-def closest_matches(name, candidates, limit=5):
+def closest_matches(name: str, candidates: Iterable[str], limit: int = 5) -> List[str]:
     """Returns up to `limit` candidates that look like `name`, best first."""
     candidates = list(candidates)
     found = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
@@ -22,7 +23,7 @@ def closest_matches(name, candidates, limit=5):
     return found
 
 
-def did_you_mean(name, candidates):
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A short suffix for error messages: ' (did you mean: a, b?)' or ''."""
     found = closest_matches(name, candidates)
     return f" (did you mean: {', '.join(found)}?)" if found else ""

@@ -6,6 +6,7 @@ field's current value, so a typo or a wrong type is an error instead of a silent
 
 import copy
 import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from hparams.errors import UserError, did_you_mean
 
@@ -76,7 +77,7 @@ def _parse_value(key, text, default):
     return _parse_scalar(key, text, default)
 
 
-def split_overrides(overrides):
+def split_overrides(overrides: str) -> List[Tuple[str, str]]:
     """Splits 'a=1,b=[1,2],c=x' into [('a','1'), ('b','[1,2]'), ('c','x')]."""
     pairs, depth, current = [], 0, ""
     for char in overrides:
@@ -137,27 +138,27 @@ class HParams:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._fields.items())
         return f"HParams({inner})"
 
-    def add_hparam(self, name, value):
+    def add_hparam(self, name: str, value: Any) -> None:
         if name in self._fields:
             raise ValueError(f"hparam '{name}' already exists")
         self._fields[name] = value
 
-    def set_hparam(self, name, value):
+    def set_hparam(self, name: str, value: Any) -> None:
         if name not in self._fields:
             raise UserError(f"unknown hparam '{name}'{did_you_mean(name, self._fields)}")
         self._fields[name] = value
 
-    def get(self, name, default=None):
+    def get(self, name: str, default: Any = None) -> Any:
         return self._fields.get(name, default)
 
-    def values(self):
+    def values(self) -> Dict[str, Any]:
         """A copy of the fields as a plain dict."""
         return copy.deepcopy(self._fields)
 
-    def copy(self):
+    def copy(self) -> "HParams":
         return HParams(**self.values())
 
-    def parse(self, overrides):
+    def parse(self, overrides: str) -> "HParams":
         """Applies 'a=1,b=[0.5,0.0],c=name' overrides in place and returns self.
 
         Raises:
@@ -174,9 +175,9 @@ class HParams:
         self._fields.update(parsed)
         return self
 
-    def to_json(self, indent=None):
+    def to_json(self, indent: Optional[int] = None) -> str:
         return json.dumps(self._fields, indent=indent, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str) -> "HParams":
         return cls(**json.loads(text))

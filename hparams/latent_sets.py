@@ -10,7 +10,7 @@ from hparams.registry import register
 
 
 @register
-def latent_dynamics_cpu():
+def latent_dynamics_cpu() -> HParams:
     """The latent model of rlmb_latent: 256-d latent, 3 encoder convolutions, 10-step
     unrolls, batch 32.
 
@@ -67,7 +67,7 @@ def latent_dynamics_cpu():
 
 
 @register
-def latent_dynamics_tiny():
+def latent_dynamics_tiny() -> HParams:
     """For tests: 32-d latent, 2 small convolutions, 3-step unrolls, batch 4."""
     hparams = latent_dynamics_cpu()
     hparams.encoder_filters = [8, 16]

@@ -15,7 +15,7 @@ from hparams.registry import register
 
 
 @register
-def rlmb_base():
+def rlmb_base() -> HParams:
     """SimPLe's final loop: 15 epochs, 6,400 real steps each, deterministic world model."""
     hparams = HParams(
         game="pong",
@@ -68,7 +68,7 @@ def rlmb_base():
 
 
 @register
-def rlmb_base_stochastic_discrete():
+def rlmb_base_stochastic_discrete() -> HParams:
     """SimPLe as published: rlmb_base with the stochastic discrete world model."""
     hparams = rlmb_base()
     hparams.generative_model = "next_frame_basic_stochastic_discrete"
@@ -77,7 +77,7 @@ def rlmb_base_stochastic_discrete():
 
 
 @register
-def rlmb_long_stochastic_discrete():
+def rlmb_long_stochastic_discrete() -> HParams:
     """rlmb_base_stochastic_discrete with twice the world-model training per epoch."""
     hparams = rlmb_base_stochastic_discrete()
     hparams.model_train_steps = 30000
@@ -85,7 +85,7 @@ def rlmb_long_stochastic_discrete():
 
 
 @register
-def rlmb_quick():
+def rlmb_quick() -> HParams:
     """The whole loop in well under an hour on a CPU: 3 epochs, 6,000 real steps, a small
     world model, 100 PPO iterations per epoch."""
     hparams = rlmb_base()
@@ -101,7 +101,7 @@ def rlmb_quick():
     return hparams
 
 
-def _sized_for_tests(hparams):
+def _sized_for_tests(hparams: HParams) -> HParams:
     """`hparams` cut to a loop that runs in seconds: 2 epochs of 200 real steps, 10
     world-model steps per epoch, 3 PPO iterations of 5 steps, one evaluation episode."""
     hparams.epochs = 2
@@ -123,7 +123,7 @@ def _sized_for_tests(hparams):
 
 
 @register
-def rlmb_tiny():
+def rlmb_tiny() -> HParams:
     """For tests: 2 epochs of 200 real steps, next_frame_tiny, 3 PPO iterations."""
     hparams = _sized_for_tests(rlmb_base())
     hparams.generative_model = "next_frame_basic"
@@ -134,7 +134,7 @@ def rlmb_tiny():
 
 
 @register
-def rl_modelrl_base():
+def rl_modelrl_base() -> HParams:
     """The early generation's loop: 6 epochs of about 18,333 real steps, next_frame_basic
     with pixel noise, PPO from ppo_pong_base (16 agents x 30 steps, 200 iterations)."""
     hparams = rlmb_base()
@@ -160,7 +160,7 @@ def rl_modelrl_base():
 
 
 @register
-def rl_modelrl_medium():
+def rl_modelrl_medium() -> HParams:
     """rl_modelrl_base at a quarter of the world-model and PPO budget."""
     hparams = rl_modelrl_base()
     hparams.model_train_steps = 12500
@@ -169,7 +169,7 @@ def rl_modelrl_medium():
 
 
 @register
-def rl_modelrl_short():
+def rl_modelrl_short() -> HParams:
     """A short look at the early loop: 3 epochs, 15,000 real steps, small models."""
     hparams = rl_modelrl_base()
     hparams.epochs = 3
@@ -182,7 +182,7 @@ def rl_modelrl_short():
 
 
 @register
-def rl_modelrl_tiny():
+def rl_modelrl_tiny() -> HParams:
     """The README's quick look: the whole loop on a CPU in a few minutes (2 epochs of
     1,200 real steps, a tiny world model, 10 PPO iterations per epoch)."""
     hparams = rl_modelrl_base()
@@ -204,7 +204,7 @@ def rl_modelrl_tiny():
 
 
 @register
-def rlmb_cpu():
+def rlmb_cpu() -> HParams:
     """SimPLe's 100K budget on a 2-core CPU within 2 hours (Freeway by default).
 
     Keeps 100K real agent steps (8 collections of 12,800 = 102,400, as rlmb_base's 16 of
@@ -249,7 +249,7 @@ def rlmb_cpu():
 
 
 @register
-def rlmb_latent():
+def rlmb_latent() -> HParams:
     """SimPLe's 100K budget on a 2-core CPU, PPO in a latent world model's imagination.
 
     The same real budget and collections as rlmb_base (16 x 6,400 = 102,400 agent steps),
@@ -285,7 +285,7 @@ def rlmb_latent():
 
 
 @register
-def rlmb_latent_tiny():
+def rlmb_latent_tiny() -> HParams:
     """For tests: rlmb_latent in 2 epochs of 200 real steps, latent_dynamics_tiny, 3 PPO
     iterations of 8 sub-envs x 5 steps."""
     hparams = _sized_for_tests(rlmb_latent())

@@ -11,7 +11,7 @@ from hparams.registry import register
 
 
 @register
-def next_frame():
+def next_frame() -> HParams:
     """Deterministic next-frame model base: 4 frames in, 1 out, hidden 64, batch 4."""
     return HParams(
         model="next_frame_basic",
@@ -60,7 +60,7 @@ def next_frame():
 
 
 @register
-def next_frame_pixel_noise():
+def next_frame_pixel_noise() -> HParams:
     """next_frame with 5% of input pixels replaced by the batch median during training."""
     hparams = next_frame()
     hparams.input_noise = 0.05
@@ -68,7 +68,7 @@ def next_frame_pixel_noise():
 
 
 @register
-def next_frame_basic_deterministic():
+def next_frame_basic_deterministic() -> HParams:
     """The final generation's name for SimPLe's deterministic model (as next_frame)."""
     hparams = next_frame()
     hparams.model = "next_frame_basic_deterministic"
@@ -79,7 +79,7 @@ def next_frame_basic_deterministic():
 
 
 @register
-def next_frame_basic_stochastic_discrete():
+def next_frame_basic_stochastic_discrete() -> HParams:
     """SimPLe's world model: a 128-bit discrete latent inferred from the target frame in
     training and predicted by an LSTM at play time. Hidden 96, 3 doublings, dropout 0.15,
     lr 0.002 with 2,000 warmup steps; trained on 6 target frames a window with scheduled
@@ -104,7 +104,7 @@ def next_frame_basic_stochastic_discrete():
 
 
 @register
-def next_frame_tiny():
+def next_frame_tiny() -> HParams:
     """For tests: seconds per hundred steps. Hidden 8, 3 compress steps, batch 2."""
     hparams = next_frame()
     hparams.hidden_size = 8
@@ -119,7 +119,7 @@ def next_frame_tiny():
 
 
 @register
-def next_frame_stochastic_tiny():
+def next_frame_stochastic_tiny() -> HParams:
     """next_frame_tiny with a 16-bit stochastic-discrete latent, trained on 2 target
     frames with scheduled sampling as the published set is on 6, for tests."""
     hparams = next_frame_tiny()
@@ -133,7 +133,7 @@ def next_frame_stochastic_tiny():
 
 
 @register
-def next_frame_cpu():
+def next_frame_cpu() -> HParams:
     """Sized for a 2-core CPU, still learning Atari dynamics.
 
     Trades away capacity for speed: hidden 32 instead of 64, 5 compress steps instead of 6,
@@ -157,7 +157,7 @@ def next_frame_cpu():
 
 
 @register
-def next_frame_cpu_small_frames():
+def next_frame_cpu_small_frames() -> HParams:
     """next_frame_cpu for frames a quarter of SimPLe's size (52x40, gray in rlmb_cpu).
 
     One compress step fewer (52x40 -> 4x3 at the bottleneck, still covering the frame)

@@ -14,7 +14,7 @@ from hparams.registry import register
 
 
 @register
-def ppo_base():
+def ppo_base() -> HParams:
     """Shared PPO defaults: Adam, global-norm clip 0.5, GAE, normalized advantages."""
     return HParams(
         policy_network="mlp",       # mlp | simple_cnn | nature_cnn
@@ -47,13 +47,13 @@ def ppo_base():
 
 
 @register
-def ppo_discrete_action_base():
+def ppo_discrete_action_base() -> HParams:
     """MLP with a categorical policy, for discrete-action gym tasks (CartPole)."""
     return ppo_base()
 
 
 @register
-def ppo_continuous_action_base():
+def ppo_continuous_action_base() -> HParams:
     """MLP with a diagonal Gaussian policy, for continuous control (Pendulum).
 
     Values after the RL Zoo's tuned Pendulum PPO: short horizon (gamma 0.9), lr 1e-3,
@@ -75,7 +75,7 @@ def ppo_continuous_action_base():
 
 
 @register
-def ppo_atari_base():
+def ppo_atari_base() -> HParams:
     """Atari PPO of the early T2T generation: SimPLe small CNN on 105x80 RGB stacks."""
     hparams = env_sets.add_atari_format(ppo_base())
     hparams.policy_network = "simple_cnn"
@@ -99,7 +99,7 @@ def ppo_atari_base():
 
 
 @register
-def ppo_pong_base():
+def ppo_pong_base() -> HParams:
     """The early loop's PPO for Pong: 8 agents x 200 steps, gamma = lambda = 0.985."""
     hparams = ppo_atari_base()
     hparams.learning_rate = 2e-4
@@ -112,7 +112,7 @@ def ppo_pong_base():
 
 
 @register
-def ppo_original_params():
+def ppo_original_params() -> HParams:
     """SimPLe's PPO (after the PPO paper), with a short epoch for model-based rollouts."""
     hparams = ppo_atari_base()
     hparams.learning_rate = 2.5e-4
@@ -128,7 +128,7 @@ def ppo_original_params():
 
 
 @register
-def rlmf_original():
+def rlmf_original() -> HParams:
     """Model-free Atari baseline of SimPLe's final generation: ppo_original_params, 16 envs."""
     hparams = ppo_original_params()
     hparams.num_agents = 16
@@ -136,7 +136,7 @@ def rlmf_original():
 
 
 @register
-def rlmf_base():
+def rlmf_base() -> HParams:
     """rlmf_original with longer rollouts (T2T's model-free set for long runs)."""
     hparams = rlmf_original()
     hparams.epoch_length = 128
@@ -145,7 +145,7 @@ def rlmf_base():
 
 
 @register
-def rlmf_tiny():
+def rlmf_tiny() -> HParams:
     """For tests: 2 envs x 16 steps, 4 iterations, checkpoint every 2."""
     hparams = rlmf_original()
     hparams.num_agents = 2
@@ -158,7 +158,7 @@ def rlmf_tiny():
 
 
 @register
-def ppo_atari_cleanrl():
+def ppo_atari_cleanrl() -> HParams:
     """CleanRL / RL Zoo Atari PPO, so scores compare with theirs: 84x84 gray x 4, Nature
     CNN, 8 envs x 128 steps, 4 epochs of 4 minibatches, lr 2.5e-4 annealed to 0 over 10M
     agent steps (40M frames: CleanRL's total_timesteps and the RL Zoo's n_timesteps count
@@ -188,7 +188,7 @@ def ppo_atari_cleanrl():
 
 
 @register
-def ppo_latent():
+def ppo_latent() -> HParams:
     """PPO in a latent world model's imagination: an MLP on the latent, thousands of
     imagined sub-envs, large minibatches (optimization_batch_size is per sub-env, so a
     minibatch holds 4 steps of every sub-env) so each Adam step is one big matrix product

@@ -75,7 +75,7 @@ RANGES = {
 }
 
 
-def check_ranges(hparams):
+def check_ranges(hparams) -> None:
     """Raises UserError naming the first field of `hparams` outside its range (a loop
     set's `ppo_<field>` has the PPO field's range)."""
     for key, value in hparams.values().items():

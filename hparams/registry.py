@@ -5,6 +5,8 @@ defines sets is imported explicitly by `hparams/__init__.py`, so the registry is
 soon as `hparams` is imported: no set goes missing because some other module was not loaded.
 """
 
+from typing import Any, Callable, Dict, List
+
 from hparams.errors import UserError, did_you_mean
 from hparams.hparams import HParams, split_overrides
 from hparams.ranges import check_ranges
@@ -36,7 +38,7 @@ FIELDS_ADDED_LATER = {
 }
 
 
-def register(fn):
+def register(fn: Callable[[], HParams]) -> Callable[[], HParams]:
     """Registers `fn` under its own name; a second set with the same name is a bug."""
     name = fn.__name__
     if name in _SETS:
@@ -45,12 +47,12 @@ def register(fn):
     return fn
 
 
-def list_sets():
+def list_sets() -> List[str]:
     """All registered set names, sorted."""
     return sorted(_SETS)
 
 
-def format_listing():
+def format_listing() -> str:
     """The text every entrypoint prints for --list_hparams_sets: one set per line with the
     first line of its docstring."""
     lines = []
@@ -60,7 +62,7 @@ def format_listing():
     return "\n".join(lines)
 
 
-def get(name):
+def get(name: str) -> HParams:
     """A fresh copy of the named set.
 
     Raises:
@@ -79,7 +81,7 @@ def get(name):
 LOOP_OWNED_PPO_FIELDS = {"epochs_num": "ppo_epochs_num", "num_agents": "simulated_batch_size"}
 
 
-def resolve(name, overrides=""):
+def resolve(name: str, overrides: str = "") -> HParams:
     """The named set with `overrides` ('a=1,b=x') applied, every field checked against
     its range (hparams/ranges.py).
 
@@ -95,7 +97,7 @@ def resolve(name, overrides=""):
     return hparams
 
 
-def ppo_set_name(loop):
+def ppo_set_name(loop: HParams) -> str:
     """The PPO set a loop set names (base_algo_params wins over ppo_params)."""
     return loop.get("base_algo_params") or loop.get("ppo_params")
 
@@ -125,7 +127,7 @@ def _add_ppo_fields(loop, overrides):
         loop.add_hparam(key, ppo[field])
 
 
-def check_subsets(loop):
+def check_subsets(loop: HParams) -> None:
     """Raises UserError naming the loop field whose value is not a registered set (the
     closest sets named too)."""
     for field in SUBSET_FIELDS:
@@ -135,7 +137,7 @@ def check_subsets(loop):
                             f"{did_you_mean(name, _SETS)}")
 
 
-def resolve_tree(hparams):
+def resolve_tree(hparams: HParams) -> Dict[str, Any]:
     """A JSON-ready dict of `hparams` in which every sub-set named by a field in
     SUBSET_FIELDS is expanded under '<field>_resolved'. This is what runs write to
     hparams.json, so the exact values behind a result are on record."""

@@ -10,6 +10,7 @@ keeps the result in a small JSON cache, paid once per game and setting on a mach
 import dataclasses
 import json
 import os
+from typing import Dict, Optional
 
 from problems import atari
 from rl import anchors, cli, evaluation
@@ -17,7 +18,7 @@ from rl import anchors, cli, evaluation
 CACHE_ENV = "RL_BASELINES_CACHE"
 
 
-def cache_path():
+def cache_path() -> str:
     """The cache file: $RL_BASELINES_CACHE, else ~/.cache/rl_toolkit/constant_actions.json
     (under $XDG_CACHE_HOME when set)."""
     if os.environ.get(CACHE_ENV):
@@ -26,7 +27,8 @@ def cache_path():
     return os.path.join(root, "rl_toolkit", "constant_actions.json")
 
 
-def constant_action_returns(config, num_episodes, num_envs=8, seed=0):
+def constant_action_returns(config: atari.AtariConfig, num_episodes: int, num_envs: int = 8,
+                            seed: int = 0) -> Dict[int, float]:
     """Mean raw return of every constant action over `num_episodes` real episodes with
     `config` (an AtariConfig), from the cache when it holds them: {action: return}."""
     key = json.dumps({"config": dataclasses.asdict(config), "episodes": num_episodes,
@@ -45,7 +47,9 @@ def constant_action_returns(config, num_episodes, num_envs=8, seed=0):
     return dict(enumerate(cache[key]))
 
 
-def references(game, config=None, num_episodes=None, num_envs=8, seed=0):
+def references(game: str, config: Optional[atari.AtariConfig] = None,
+               num_episodes: Optional[int] = None, num_envs: int = 8,
+               seed: int = 0) -> Dict[str, float]:
     """{label: score} of the baselines known for `game`, in the order they are shown:
     random, the best constant action (measured, see constant_action_returns, when
     `config` is given), model-free PPO at 100K, SimPLe."""
@@ -64,7 +68,7 @@ def references(game, config=None, num_episodes=None, num_envs=8, seed=0):
     return found
 
 
-def reference_line(found):
+def reference_line(found: Dict[str, float]) -> str:
     """'random -20.7, best constant action (0) -21.0, ...' for `references`' dict."""
     return ", ".join(f"{label} {score}" for label, score in found.items())
 

@@ -1,5 +1,7 @@
 """Collecting real experience into trajectory shards with any policy."""
 
+from typing import Callable, Optional
+
 import numpy as np
 
 from rl.episodes import EpisodeTracker
@@ -25,7 +27,8 @@ class _EpisodeChunk:
         return len(self.frames)
 
 
-def random_policy(action_space_n, seed, mean_hold=1):
+def random_policy(action_space_n: int, seed: int,
+                  mean_hold: float = 1) -> Callable[[np.ndarray], np.ndarray]:
     """A uniform random policy over `action_space_n` actions for a batch of observations.
 
     With `mean_hold` > 1 each sub-env keeps its action for a random number of steps
@@ -54,8 +57,9 @@ def random_policy(action_space_n, seed, mean_hold=1):
     return policy
 
 
-def collect(env, policy, num_steps, writer, first_episode_id, chunk_length=100,
-            label="collect", on_step=None):
+def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, writer,
+            first_episode_id: int, chunk_length: int = 100, label: str = "collect",
+            on_step: Optional[Callable] = None) -> int:
     """Plays `policy` in the vector `env` for `num_steps` agent steps (summed over
     sub-envs) and writes every frame to `writer` (a TrajectoryWriter).
 

@@ -2,9 +2,13 @@
 evaluate a saved policy on it."""
 
 import dataclasses
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import numpy as np
 
 from absl import logging
 
+from hparams import HParams
 from models import policy_format, saved_policy
 from problems import atari, dataset_files, trajectory
 from rl import baselines
@@ -15,15 +19,16 @@ from rl import evaluation
 EPISODE_IDS_PER_EPOCH = 1_000_000  # episode ids of epoch e start at e * this
 
 
-def random_dataset_name(game):
+def random_dataset_name(game: str) -> str:
     return f"gym_{game}_random"
 
 
-def policy_dataset_name(game):
+def policy_dataset_name(game: str) -> str:
     return f"gym_{game}_policy"
 
 
-def load_agent(policy_path, game, temperature, seed):
+def load_agent(policy_path: str, game: str, temperature: float,
+               seed: int) -> Tuple[Callable[[np.ndarray], np.ndarray], atari.AtariConfig]:
     """A SavedModel policy as an actions function, and the AtariConfig it was trained on.
 
     Raises:
@@ -39,7 +44,8 @@ def load_agent(policy_path, game, temperature, seed):
     return (lambda observations: policy.act(observations, temperature)), config
 
 
-def evaluate_agent(policy_path, game, num_episodes, temperature=1.0, num_envs=8, seed=0):
+def evaluate_agent(policy_path: str, game: str, num_episodes: int, temperature: float = 1.0,
+                   num_envs: int = 8, seed: int = 0) -> Dict[str, Any]:
     """Mean raw and clipped return of a SavedModel policy over full real episodes, its
     action shares and entropy, and under "baselines" the scores it is to be read beside
     (rl/baselines.py; the constant actions played with the same settings)."""
@@ -49,14 +55,17 @@ def evaluate_agent(policy_path, game, num_episodes, temperature=1.0, num_envs=8,
     return result
 
 
-def next_epoch(data_dir, dataset):
+def next_epoch(data_dir: str, dataset: str) -> int:
     epochs = dataset_files.list_epochs(data_dir, dataset)
     return epochs[-1] + 1 if epochs else 0
 
 
-def generate(data_dir, game, num_env_steps, env_hparams, policy=None, config=None,
-             dataset=None, epoch=None, seed=0, tmp_dir=None, num_envs=None,
-             random_mean_hold=1, on_step=None):
+def generate(data_dir: str, game: str, num_env_steps: int, env_hparams: HParams,
+             policy: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+             config: Optional[atari.AtariConfig] = None, dataset: Optional[str] = None,
+             epoch: Optional[int] = None, seed: int = 0, tmp_dir: Optional[str] = None,
+             num_envs: Optional[int] = None, random_mean_hold: float = 1,
+             on_step: Optional[Callable] = None) -> Dict[str, Any]:
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:

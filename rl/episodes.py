@@ -1,6 +1,10 @@
 """Counting episodes across the sub-envs of a vector env (no TensorFlow here)."""
 
+from typing import List, Tuple
+
 import numpy as np
+
+Episode = Tuple[float, float, int]  # raw return, clipped return, length
 
 
 class EpisodeTracker:
@@ -14,7 +18,8 @@ class EpisodeTracker:
         self.length = np.zeros(num_envs, np.int64)  # steps taken in the running episode
         self.finished = []  # (raw return, clipped return, length)
 
-    def step(self, rewards, raw_rewards, dones):
+    def step(self, rewards: np.ndarray, raw_rewards: np.ndarray,
+             dones: np.ndarray) -> List[Tuple[int, Episode]]:
         """Adds one step of every sub-env; returns [(sub-env, (raw return, clipped return,
         length))] for the episodes that ended with it."""
         self.raw += raw_rewards
@@ -29,6 +34,6 @@ class EpisodeTracker:
             self.length[i] = 0
         return ended
 
-    def pop_finished(self):
+    def pop_finished(self) -> List[Episode]:
         finished, self.finished = self.finished, []
         return finished

@@ -1,5 +1,7 @@
 """Evaluating a policy on the real game: full episodes, mean raw and clipped returns."""
 
+from typing import Any, Callable, Dict, List, Tuple
+
 import numpy as np
 
 from problems import atari
@@ -7,7 +9,9 @@ from rl.progress import Progress
 from rl.episodes import EpisodeTracker
 
 
-def evaluate(policy, config, num_episodes, num_envs=8, seed=0, label="eval"):
+def evaluate(policy: Callable[[np.ndarray], np.ndarray], config: atari.AtariConfig,
+             num_episodes: int, num_envs: int = 8, seed: int = 0,
+             label: str = "eval") -> Dict[str, Any]:
     """Plays `num_episodes` full episodes of the real game with `policy`.
 
     Each sub-env contributes a fixed quota of episodes, so short episodes are not
@@ -30,7 +34,10 @@ def evaluate(policy, config, num_episodes, num_envs=8, seed=0, label="eval"):
                              num_episodes, num_envs, seed, label)[0]
 
 
-def evaluate_settings(policy, settings, num_episodes, num_envs=8, seed=0, label="eval"):
+def evaluate_settings(policy: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                      settings: List[Tuple[atari.AtariConfig, float]], num_episodes: int,
+                      num_envs: int = 8, seed: int = 0,
+                      label: str = "eval") -> List[Dict[str, Any]]:
     """`evaluate` for several (config, temperature) settings at once, as the loop's
     evaluation at each sampling temperature and no-op setting needs.
 

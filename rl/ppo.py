@@ -6,14 +6,19 @@ here, so every env goes through one code path.
 """
 
 import math
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
+from hparams import HParams
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def gae(rewards, values, next_values, terminated, dones, gamma, lam):
+def gae(rewards: np.ndarray, values: np.ndarray, next_values: np.ndarray,
+        terminated: np.ndarray, dones: np.ndarray, gamma: float,
+        lam: float) -> Tuple[np.ndarray, np.ndarray]:
     """Generalized advantage estimates and returns for a [T, N] rollout.
 
     Args:
@@ -43,7 +48,7 @@ def gae(rewards, values, next_values, terminated, dones, gamma, lam):
     return advantages.astype(np.float32), (advantages + values).astype(np.float32)
 
 
-def log_prob(output, actions):
+def log_prob(output, actions: tf.Tensor) -> tf.Tensor:
     """Log-probability of `actions` under a PolicyOutput (categorical or Gaussian)."""
     if output.logits is not None:
         return -tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -53,14 +58,14 @@ def log_prob(output, actions):
     return tf.reduce_sum(-0.5 * tf.square(z) - output.log_std - 0.5 * LOG_2PI, axis=-1)
 
 
-def entropy(output):
+def entropy(output) -> tf.Tensor:
     if output.logits is not None:
         log_p = tf.nn.log_softmax(output.logits)
         return -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1)
     return tf.reduce_sum(output.log_std + 0.5 * (LOG_2PI + 1.0), axis=-1)
 
 
-def sample(output, temperature, generator):
+def sample(output, temperature, generator: tf.random.Generator) -> tf.Tensor:
     """Actions sampled at `temperature` (0 means the most likely action), drawing the
     noise from `generator` (a tf.random.Generator). `temperature` is a scalar or one per
     row, so one call can serve evaluations at several temperatures."""
@@ -76,8 +81,9 @@ def sample(output, temperature, generator):
     return output.mean + tf.reshape(temperature, [-1, 1]) * tf.exp(output.log_std) * noise
 
 
-def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef,
-             value_loss_coef, entropy_loss_coef, old_values=None, value_clipping_coef=0.0):
+def ppo_loss(output, actions, old_log_probs, advantages, returns, clipping_coef: float,
+             value_loss_coef: float, entropy_loss_coef: float, old_values=None,
+             value_clipping_coef: float = 0.0) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
     """The clipped surrogate objective plus value loss minus entropy bonus.
 
     With value_clipping_coef > 0 (and old_values given) the value loss is the larger of
@@ -139,19 +145,20 @@ class PPOLearner:
         actions = sample(output, temperature, self.generator)
         return actions, log_prob(output, actions), output.value
 
-    def reseed(self, seed):
+    def reseed(self, seed: int) -> None:
         """Restarts the sampling noise from `seed`, so a resumed run draws what an
         uninterrupted one would have."""
         self.generator.reset_from_seed(seed)
 
-    def act(self, observations, temperature=1.0):
+    def act(self, observations: np.ndarray, temperature=1.0
+            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Samples actions at `temperature` (a number, or one per observation); returns
         numpy (actions, log_probs, values)."""
         actions, log_probs, values = self._act(tf.convert_to_tensor(observations),
                                                tf.constant(temperature, tf.float32))
         return actions.numpy(), log_probs.numpy(), values.numpy()
 
-    def value(self, observations):
+    def value(self, observations: np.ndarray) -> np.ndarray:
         return self.network(tf.convert_to_tensor(observations), training=False).value.numpy()
 
     def _train_step_impl(self, observations, actions, old_log_probs, advantages, returns,
@@ -174,13 +181,14 @@ class PPOLearner:
         metrics["loss"] = loss
         return metrics
 
-    def set_progress(self, fraction_done):
+    def set_progress(self, fraction_done: float) -> None:
         """Anneals the learning rate linearly to 0 when the set asks for it."""
         if self.hparams.anneal_learning_rate:
             self.optimizer.learning_rate.assign(
                 self.hparams.learning_rate * max(0.0, 1.0 - fraction_done))
 
-    def update(self, batch, rng, hparams=None):
+    def update(self, batch: Dict[str, np.ndarray], rng: np.random.Generator,
+               hparams: Optional[HParams] = None) -> Dict[str, float]:
         """Several epochs of shuffled minibatch steps over one rollout.
 
         The epochs' shuffles are laid end to end and cut into minibatches, as the
@@ -216,7 +224,8 @@ class PPOLearner:
         return {key: value / max(steps, 1) for key, value in sums.items()}
 
 
-def minibatch_indices(size, hparams, rng):
+def minibatch_indices(size: int, hparams: HParams,
+                      rng: np.random.Generator) -> List[np.ndarray]:
     """The sample indices of each minibatch step of one update (see PPOLearner.update)."""
     minibatch = max(1, min(size, hparams.optimization_batch_size * hparams.num_agents))
     order = np.concatenate([rng.permutation(size)

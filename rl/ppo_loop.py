@@ -6,11 +6,14 @@ iteration's metrics have the same names in both (with T2T's reward scope told ap
 """
 
 import time
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import tensorflow as tf
 
+from hparams import HParams
 from rl import checkpoints
+from rl.episodes import Episode
 from rl.checkpoints import restore_newest_intact
 
 
@@ -31,12 +34,13 @@ class Checkpointer:
                                               real_collections=self.real_collections)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep)
 
-    def restore(self):
+    def restore(self) -> bool:
         """Restores the newest intact checkpoint (rl/checkpoints.py); returns True if
         there was one."""
         return restore_newest_intact(self.checkpoint, self.manager, "policy") is not None
 
-    def save(self, iteration, env_steps, real_collections=None):
+    def save(self, iteration: int, env_steps: int,
+             real_collections: Optional[int] = None) -> None:
         """Saves as ckpt-N, N = iteration + real collections trained in: it grows with
         every save, whichever kind of training came last."""
         self.iteration.assign(iteration)
@@ -46,8 +50,9 @@ class Checkpointer:
         checkpoints.save(self.manager, iteration + int(self.real_collections.numpy()))
 
 
-def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s,
-                      reward_scope="train"):
+def iteration_metrics(episodes: List[Episode], update_metrics: Dict[str, float],
+                      learning_rate: float, steps_per_s: float,
+                      reward_scope: str = "train") -> Dict[str, float]:
     """The per-iteration metrics under their fixed names.
 
     reward_scope names T2T's `mean_reward/{scope}/clipped`: "train" for real episodes;
@@ -67,9 +72,10 @@ def iteration_metrics(episodes, update_metrics, learning_rate, steps_per_s,
     return result
 
 
-def run_iterations(learner, collector, hparams, start, stop, planned, writer, checkpointer,
-                   on_save=None, seed=0, label="iteration", log_every_s=10.0,
-                   reward_scope="train"):
+def run_iterations(learner, collector, hparams: HParams, start: int, stop: int, planned: int,
+                   writer, checkpointer: Checkpointer, on_save: Optional[Callable] = None,
+                   seed: int = 0, label: str = "iteration", log_every_s: float = 10.0,
+                   reward_scope: str = "train") -> List[Episode]:
     """PPO iterations [start, stop) of a run planned to last `planned` iterations (for
     learning-rate annealing), with metrics, checkpoints and progress lines.
 

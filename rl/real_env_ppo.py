@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 
+from hparams import HParams
 from rl import rollout
 
 
@@ -23,12 +24,13 @@ class RealUpdates:
     """How a collection trains the policy: `epoch_length` steps per sub-env between
     updates, at `learning_rate`, with the PPO set `hparams` (its num_agents the
     collection's sub-env count, which sets the minibatch size)."""
-    hparams: object
+    hparams: HParams
     epoch_length: int
     learning_rate: float
 
 
-def real_updates(ppo_hparams, num_envs, total_epoch_length, learning_rate):
+def real_updates(ppo_hparams: HParams, num_envs: int, total_epoch_length: int,
+                 learning_rate: float) -> RealUpdates:
     """RealUpdates from the loop's real_ppo fields: `total_epoch_length` agent steps over
     all `num_envs` sub-envs between updates (the original's real_ppo_epoch_length, 3,200:
     16 agents x 200 steps)."""
@@ -60,14 +62,15 @@ class RealEnvPPO:
         self._pending = None
         self.metrics = []  # one dict of update metrics per update
 
-    def act(self, frames):
+    def act(self, frames: np.ndarray) -> np.ndarray:
         """Actions for a batch of real frame stacks (collect.collect's policy)."""
         observations = self._encode(frames)
         actions, log_probs, values = self.learner.act(observations, self.temperature)
         self._pending = (observations, actions, log_probs, values)
         return actions
 
-    def observe(self, next_frames, rewards, terminated, truncated, info):
+    def observe(self, next_frames: np.ndarray, rewards: np.ndarray, terminated: np.ndarray,
+                truncated: np.ndarray, info: dict) -> None:
         """What the step after the last `act` gave (collect.collect's on_step)."""
         observations, actions, log_probs, values = self._pending
         cut = np.logical_and(truncated, np.logical_not(terminated))

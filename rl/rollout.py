@@ -4,13 +4,17 @@ Real Atari (problems.atari.AtariEnv), classic control (problems.gym_envs) and th
 world-model env all pass through `RolloutCollector`, so PPO cannot tell them apart.
 """
 
+from typing import Dict, Optional
+
 import numpy as np
+
+from hparams import HParams
 
 from rl import ppo
 from rl.episodes import EpisodeTracker
 
 
-def final_observations(info, mask):
+def final_observations(info: dict, mask: np.ndarray) -> np.ndarray:
     """The last observations of the episodes that ended where `mask` is true.
 
     Atari envs give one array; gymnasium's sync vector env gives an object array with
@@ -42,7 +46,8 @@ class RolloutCollector:
             return actions
         return np.clip(actions, self._low, self._high).astype(np.float32)
 
-    def collect(self, epoch_length, hparams, temperature=1.0):
+    def collect(self, epoch_length: int, hparams: HParams,
+                temperature: float = 1.0) -> Dict[str, np.ndarray]:
         """One rollout of `epoch_length` steps per env, with advantages and returns.
 
         Returns:
@@ -77,7 +82,7 @@ class RolloutBuffer:
         return len(self.steps)
 
     def add(self, observations, actions, log_probs, values, rewards, terminated, truncated,
-            final_observations=None):
+            final_observations: Optional[np.ndarray] = None) -> None:
         """One step of every sub-env. `final_observations`: where a sub-env was cut off
         by a time limit (truncated, not terminated), its episode's last observation, in
         the order of those sub-envs, for the bootstrap value."""
@@ -90,7 +95,8 @@ class RolloutBuffer:
         self.steps.append((observations, actions, log_probs, values, rewards, terminated,
                            dones))
 
-    def batch(self, learner, next_observations, hparams):
+    def batch(self, learner: "ppo.PPOLearner", next_observations: np.ndarray,
+              hparams: HParams) -> Dict[str, np.ndarray]:
         """The rollout as flat [T * N, ...] arrays for PPOLearner.update; `next_observations`
         are those after its last step (their values bootstrap it). Empties the buffer."""
         obs, actions, log_probs, values, rewards, terminated, dones = (
