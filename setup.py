@@ -11,7 +11,10 @@ setup(
                                     "problems.*", "hparams", "hparams.*"]),
     # Ranges are bounded above: an unpinned gym once broke every install of the original.
     install_requires=[
-        "tensorflow-cpu>=2.16,<2.22",
+        # One TensorFlow distribution for both install lines: `tensorflow` runs on any
+        # CPU, and the gpu extra adds only CUDA's libraries to it (installing
+        # tensorflow-cpu and then tensorflow would put two distributions over one package).
+        "tensorflow>=2.16,<2.22",
         "tensorboard>=2.16,<3",
         "gymnasium>=1.1,<1.5",
         "ale-py>=0.12,<0.13",
@@ -20,5 +23,6 @@ setup(
         "opencv-python-headless>=4.9,<6",
         "matplotlib>=3.7,<4",
     ],
-    extras_require={"test": ["pytest>=8", "pytest-xdist>=3.5"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3.5"],
+                    "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"]},
 )
