@@ -57,6 +57,9 @@ def latent_dynamics_cpu() -> HParams:
         # with this decay per step (models/latent_world_model.py); 0: the encoder itself.
         target_encoder_decay=0.99,
         reward_loss_coef=5.0,
+        # Weight of the reward head's loss on the real encodings (each step from one real
+        # latent to the next), beside the imagined ones (models/latent_world_model.py).
+        real_reward_loss_coef=0.0,
         done_loss_coef=0.1,
         learning_rate=6e-4,
         learning_rate_warmup_steps=200,

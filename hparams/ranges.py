@@ -69,7 +69,7 @@ RANGES = {
     "rewarded_window_repeats": COUNT, "learning_rate_warmup_steps": NON_NEGATIVE,
     "reconstruction_loss_coef": NON_NEGATIVE, "consistency_loss_coef": NON_NEGATIVE,
     "reward_loss_coef": NON_NEGATIVE, "done_loss_coef": NON_NEGATIVE,
-    "moving_pixel_weight": NON_NEGATIVE,
+    "moving_pixel_weight": NON_NEGATIVE, "real_reward_loss_coef": NON_NEGATIVE,
     "video_num_target_frames": COUNT, "scheduled_sampling_decay_steps": COUNT,
     "scheduled_sampling_max_prob": SHARE,
 }

@@ -35,6 +35,7 @@ FIELDS_ADDED_LATER = {
     "scheduled_sampling_mode": "prediction_only",  # next_frame sets: (one target frame)
     "scheduled_sampling_decay_steps": 10000,
     "scheduled_sampling_max_prob": 1.0,
+    "real_reward_loss_coef": 0.0,        # latent sets: rewards learned on imagination only
 }
 
 

@@ -149,15 +149,20 @@ class LatentDynamicsNetwork(tf.keras.Model):
                 gate, shift = tf.split(self.action_gates[i](action), 2, -1)
                 delta = delta * tf.sigmoid(gate) + shift
         next_latent = tf.tanh(self.transition_norm(latent + delta))
-        # The reward reads the step's outcome as well as its start: whether the ball got
-        # past a paddle shows in the next state, not in the one before it.
-        reward_logits = tf.concat([x, next_latent], -1)
-        for layer in self.reward_head:
-            reward_logits = layer(reward_logits)
+        reward_logits = self.reward_logits(latent, actions, next_latent)
         done = next_latent
         for layer in self.done_head:
             done = layer(done)
         return next_latent, reward_logits, tf.squeeze(done, -1)
+
+    def reward_logits(self, latent, actions, next_latent):
+        """Reward logits [B, 3] of a step from `latent` with `actions` to `next_latent`.
+        The reward reads the step's outcome as well as its start: whether the ball got
+        past a paddle shows in the next state, not in the one before it."""
+        x = tf.concat([latent, tf.one_hot(actions, self.num_actions), next_latent], -1)
+        for layer in self.reward_head:
+            x = layer(x)
+        return x
 
     # ----- decoding -----
 

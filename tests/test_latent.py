@@ -224,3 +224,24 @@ def test_a_representation_loss_with_a_target_copy_is_refused():
         LatentWorldModel(hparams.resolve("latent_dynamics_tiny",
                                          "representation_loss_coef=1.0,target_encoder_decay=0.9"),
                          6, (52, 40, 1))
+
+
+def test_real_reward_loss_trains_the_reward_head_on_real_encodings(pong_arrays):
+    """With real_reward_loss_coef the reward head also learns each step's reward from the
+    encodings of the real stacks: on one batch with rewards, that loss falls well below
+    what the same training without it leaves."""
+    starts = input_pipeline.window_starts(pong_arrays["episode"], pong_arrays["frame_number"],
+                                          6)
+    rewarded = input_pipeline.rewarded_sequence_starts(pong_arrays, starts, 4, 3)[:8]
+    batch = {k: tf.constant(v) for k, v in input_pipeline.gather_sequences(
+        pong_arrays, np.concatenate([rewarded, starts[:8]]), 4, 3).items()}
+    final = {}
+    for coef in (0.0, 5.0):
+        seeding.seed_initialization(3)
+        model = LatentWorldModel(hparams.resolve(
+            "latent_dynamics_tiny", f"real_reward_loss_coef={coef},reward_loss_coef=0"),
+            6, FRAME)
+        for _ in range(40):
+            losses = model.train_step(batch)
+        final[coef] = losses["real_reward_loss"]
+    assert final[5.0] < 0.5 * final[0.0], final
