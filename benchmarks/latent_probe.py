@@ -79,7 +79,9 @@ def train_world_model(model, train, dev, hp, seconds, directory):
                 "reward_accuracy_per_step", "baseline_no_reward/reward_accuracy_per_step"):
         print(f"dev {key}: {np.round(metrics[key], 4).tolist()}", flush=True)
     print(f"dev rewarded steps {metrics['rewarded_steps']:.0f}, predicted right "
-          f"{metrics['rewarded_steps_correct']:.0f}", flush=True)
+          f"{metrics['rewarded_steps_correct']:.0f} in imagination, "
+          f"{metrics['rewarded_steps_correct_from_real']:.0f} from the real encodings",
+          flush=True)
     if "inverse_accuracy/real" in metrics:
         print(f"dev inverse dynamics: names the action taken "
               f"{metrics['inverse_accuracy/real']:.2f} of the time from real encodings, "

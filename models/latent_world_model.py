@@ -157,6 +157,7 @@ class LatentWorldModel:
     def _losses(self, batch, every_step=False):
         hp, stack = self.hparams, self.stack_size
         imagined, real, reward_logits, done_logits = self._unroll(batch)
+        real_reward_logits = self._real_reward_logits(real, batch)
         steps = batch["actions"].shape[1]
         batch_size = tf.shape(imagined)[0]
         chosen = self._decoded_steps(steps, every_step)
@@ -180,7 +181,8 @@ class LatentWorldModel:
                 tf.square(real[:, 1:] - tf.stop_gradient(imagined[:, 1:]))),
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=reward_classes(batch["rewards"]), logits=reward_logits)),
-            "real_reward_loss": self._real_reward_loss(real, batch),
+            "real_reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=reward_classes(batch["rewards"]), logits=real_reward_logits)),
             "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=batch["dones"], logits=done_logits)),
         }
@@ -191,24 +193,24 @@ class LatentWorldModel:
                           + hp.reward_loss_coef * losses["reward_loss"]
                           + hp.get("real_reward_loss_coef", 0.0) * losses["real_reward_loss"]
                           + hp.done_loss_coef * losses["done_loss"])
-        return losses, decoded, reward_logits
+        return losses, decoded, reward_logits, real_reward_logits
 
-    def _real_reward_loss(self, real, batch):
+    def _real_reward_logits(self, real, batch):
         """The reward head on the encodings of the real stacks, each step from the real
-        latent to the next real one. Imagined latents drift from real ones (in games with
-        large moving sprites from the first step), and a head trained on them alone can
-        miss the events a reward follows; the real encodings give it the clean signal,
-        as world models that learn rewards from their posterior states do."""
+        latent to the next real one: what real_reward_loss_coef trains, and what tells a
+        reward the encoder cannot see from one the transition loses. Imagined latents
+        drift from real ones (in games with large moving sprites from the first step), and
+        a head trained on them alone can miss the events a reward follows; the real
+        encodings give it the clean signal, as world models that learn rewards from their
+        posterior states do."""
         steps = batch["actions"].shape[1]
-        logits = tf.stack([self.network.reward_logits(real[:, k], batch["actions"][:, k],
-                                                      real[:, k + 1])
-                           for k in range(steps)], 1)
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=reward_classes(batch["rewards"]), logits=logits))
+        return tf.stack([self.network.reward_logits(real[:, k], batch["actions"][:, k],
+                                                    real[:, k + 1])
+                         for k in range(steps)], 1)
 
     def _train_impl(self, batch):
         with tf.GradientTape() as tape:
-            losses, _, _ = self._losses(batch)
+            losses = self._losses(batch)[0]
         variables = self.network.trainable_variables
         gradients = tape.gradient(losses["loss"], variables)
         gradients, norm = tf.clip_by_global_norm(gradients, self.hparams.max_gradients_norm)
@@ -226,7 +228,8 @@ class LatentWorldModel:
         return {k: float(v) for k, v in self._train(batch).items()}
 
     def _evaluate_impl(self, batch):
-        losses, decoded, reward_logits = self._losses(batch, every_step=True)
+        losses, decoded, reward_logits, real_reward_logits = self._losses(batch,
+                                                                          every_step=True)
         stack = self.stack_size
         frames = tf.cast(batch["frames"], tf.float32) / 255.0
         # Squared frame error (the decoder's objective; PSNR is its log) of the decoded
@@ -257,6 +260,10 @@ class LatentWorldModel:
             "baseline_no_reward/reward_accuracy_per_step": tf.reduce_mean(1.0 - nonzero, 0),
             "rewarded_steps": tf.reduce_sum(nonzero),
             "rewarded_steps_correct": tf.reduce_sum(correct * nonzero),
+            # The same from the real encodings: a reward right here and wrong above is
+            # one the transition loses, not one the encoder cannot see.
+            "rewarded_steps_correct_from_real": tf.reduce_sum(nonzero * tf.cast(
+                tf.argmax(real_reward_logits, -1, output_type=tf.int32) == real, tf.float32)),
         })
         return losses
 
