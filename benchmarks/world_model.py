@@ -60,7 +60,10 @@ def speed(set_name, arrays, steps, batch_size=16, overrides=""):
     hp = hparams.resolve(set_name, ",".join(filter(None, [f"batch_size={batch_size}",
                                                           overrides])))
     model = WorldModel(hp, 6, arrays["frame"].shape[1:])
-    batches = list(input_pipeline.window_dataset(arrays, 4, batch_size).take(3))
+    # Windows with the set's own number of target frames (the stochastic set trains on 6
+    # a window, predicted one after another).
+    batches = list(input_pipeline.window_dataset(
+        arrays, 4, batch_size, targets=hp.video_num_target_frames).take(3))
     batches = [{k: tf.constant(v) for k, v in b.items()} for b in batches]
     model.train_step(batches[0])
     start = time.perf_counter()
