@@ -6,6 +6,7 @@ the problem is reported at once.
 """
 
 from hparams.errors import UserError
+from hparams.hparams import HParams
 
 PIXEL_WORLD_MODELS = ("next_frame_basic", "next_frame_basic_deterministic",
                       "next_frame_basic_stochastic_discrete")
@@ -18,13 +19,13 @@ SCHEDULED_SAMPLING_MODES = ("ground_truth_only", "prediction_only", "prob_invers
                             "prob_inverse_lin")
 
 
-def is_latent(name):
+def is_latent(name: str) -> bool:
     """True for a world model that imagines in a latent state (models/latent_dynamics.py),
     False for a pixel (next_frame) model."""
     return name in LATENT_WORLD_MODELS
 
 
-def check_world_model_name(name, hparams):
+def check_world_model_name(name: str, hparams: HParams) -> None:
     """Raises UserError unless `name` is a world model that the set `hparams` can build:
     a latent model needs a latent set (one with latent_size), a pixel model a next_frame
     set, and only the stochastic pixel model has a latent of bottleneck_bits."""
@@ -55,7 +56,7 @@ def check_world_model_name(name, hparams):
                         "next_frame_basic_stochastic_discrete")
 
 
-def check_policy_network_name(name):
+def check_policy_network_name(name: str) -> str:
     """Returns `name` if it is a policy network, else raises UserError listing them."""
     if name not in POLICY_NETWORKS:
         raise UserError(f"unknown policy_network '{name}'; choose one of "
@@ -63,7 +64,7 @@ def check_policy_network_name(name):
     return name
 
 
-def check_policy_network(problem, hparams):
+def check_policy_network(problem, hparams: HParams) -> None:
     """Raises UserError unless the PPO set's policy_network exists and reads the
     problem's observations (images for Atari, vectors otherwise)."""
     name = check_policy_network_name(hparams.policy_network)

@@ -6,6 +6,8 @@ gather_sequences) instead of single-step windows; `encode` and `imagine` are wha
 imagination env and the exported policy use.
 """
 
+from typing import Any, Dict, Tuple
+
 import numpy as np
 import tensorflow as tf
 
@@ -15,11 +17,11 @@ from models.latent_dynamics import LatentDynamicsNetwork
 from models.world_model import WarmupSchedule
 
 
-def reward_classes(rewards):
+def reward_classes(rewards: tf.Tensor) -> tf.Tensor:
     return tf.cast(rewards, tf.int32) + 1
 
 
-def motion_weights(frames, stack, moving_pixel_weight):
+def motion_weights(frames: tf.Tensor, stack: int, moving_pixel_weight: float) -> tf.Tensor:
     """Per-pixel weights of the reconstruction loss for the frames the model decodes
     (frames[:, stack - 1:], on the 0..1 scale): 1, plus `moving_pixel_weight` where the
     frame differs from the one before it by more than 2% of the range.
@@ -96,7 +98,7 @@ class LatentWorldModel:
         self._decode = tf.function(self.network.decode, reduce_retracing=True)
 
     @property
-    def step(self):
+    def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
 
     # ----- training -----
@@ -223,7 +225,7 @@ class LatentWorldModel:
         losses["grad_norm"] = norm
         return losses
 
-    def train_step(self, batch):
+    def train_step(self, batch: Dict[str, tf.Tensor]) -> Dict[str, float]:
         """One optimizer step on a sequence batch; returns its losses as floats."""
         return {k: float(v) for k, v in self._train(batch).items()}
 
@@ -267,7 +269,7 @@ class LatentWorldModel:
         })
         return losses
 
-    def evaluate(self, batch):
+    def evaluate(self, batch: Dict[str, tf.Tensor]) -> Dict[str, Any]:
         """Losses and per-step metrics of the unrolled imagination on a sequence batch:
         mean squared frame error (0..1 scale) per step beside copying the last frame, reward accuracy
         per step beside always predicting 0, and how many of the nonzero rewards were
@@ -280,11 +282,12 @@ class LatentWorldModel:
 
     # ----- imagination -----
 
-    def encode(self, observations, batch_size=1024):
+    def encode(self, observations: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Latents (numpy float32 [N, D]) of uint8 frame stacks [N, stack, H, W, C]."""
         return _batched(self._encode, observations, batch_size, self.hparams.latent_size)
 
-    def encode_windows(self, frames, starts, batch_size=1024):
+    def encode_windows(self, frames: np.ndarray, starts: np.ndarray,
+                       batch_size: int = 1024) -> np.ndarray:
         """Latents of the windows of `stack` consecutive frames that begin at `starts`
         (indices into `frames`, uint8 [N, H, W, C]). The same as `encode` of the stacked
         windows, but each frame goes through the encoder once, not once per window it
@@ -302,7 +305,8 @@ class LatentWorldModel:
         reward = tf.where(mean_reward, expected, likeliest)
         return next_latent, reward, done_logit > 0.0
 
-    def imagine(self, latent, actions, mean_reward=False):
+    def imagine(self, latent: np.ndarray, actions: np.ndarray,
+                mean_reward: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One batched imagined step from latents: (next latents, rewards, episode ends),
         numpy. Rewards are the likeliest class, or with `mean_reward` the expected clipped
         reward P(+1) - P(-1)."""
@@ -311,7 +315,8 @@ class LatentWorldModel:
                             tf.constant(bool(mean_reward)))
         return tuple(o.numpy() for o in out)
 
-    def rollout(self, stacks, actions):
+    def rollout(self, stacks: np.ndarray,
+                actions: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Imagines len(actions[0]) steps from the encodings of real frame stacks along
         given actions: (decoded newest frames uint8 [N, K, H, W, C], likeliest rewards
         int [N, K]). The frames are only decoded for looking at; the latent is what is

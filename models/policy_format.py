@@ -8,6 +8,7 @@ before it pays for TensorFlow's import.
 
 import json
 import os
+from typing import Any, Dict
 
 from hparams.errors import UserError
 
@@ -31,7 +32,7 @@ def _latest_exported(run_dir):
     return os.path.join(policy, epochs[-1]) if epochs else None
 
 
-def resolve_policy_path(path):
+def resolve_policy_path(path: str) -> str:
     """The exported policy that `path` stands for: `path` itself if it is one; for a run
     directory (model-free or model-based) or its checkpoints/ directory, the run's newest
     exported policy, said in one line (the original's users pass a run's checkpoint
@@ -49,7 +50,7 @@ def resolve_policy_path(path):
     return latest
 
 
-def read_policy_format(path):
+def read_policy_format(path: str) -> Dict[str, Any]:
     """The observation format of the policy exported to `path`, as a dict.
 
     Raises:
@@ -73,7 +74,7 @@ def read_policy_format(path):
     return fmt
 
 
-def check_atari_policy(fmt, path, game):
+def check_atari_policy(fmt: Dict[str, Any], path: str, game: str) -> None:
     """Raises UserError unless `fmt` (read_policy_format) is an Atari policy for `game`."""
     if fmt.get("kind") != "atari":
         raise UserError(f"the policy in '{path}' was trained on {fmt.get('gym_id')}, "

@@ -11,6 +11,7 @@ on one kind of CPU resumes on another.
 """
 
 import functools
+from typing import Optional
 
 from absl import logging
 
@@ -21,7 +22,7 @@ NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
 
 
 @functools.lru_cache(maxsize=None)
-def native_bfloat16():
+def native_bfloat16() -> Optional[bool]:
     """True if /proc/cpuinfo lists a bfloat16 instruction set; None where it cannot tell."""
     try:
         with open("/proc/cpuinfo") as f:
@@ -49,7 +50,7 @@ def _say_auto(field, chosen):
         logging.info("%s=auto: bfloat16, which this CPU has instructions for", field)
 
 
-def keras_dtype(compute_dtype, field="compute_dtype"):
+def keras_dtype(compute_dtype: str, field: str = "compute_dtype") -> str:
     """The Keras dtype policy for `compute_dtype`: "mixed_bfloat16" (bfloat16 math with
     float32 weights) or "float32"; `auto` is bfloat16 only where the CPU runs it natively.
     `field` names the hparam in errors and messages."""

@@ -10,6 +10,7 @@ string variable, and beside it as `observation_format.json`, so any tool can fee
 import json
 import os
 import shutil
+from typing import Any, Dict
 
 import numpy as np
 import tensorflow as tf
@@ -36,7 +37,8 @@ class _PolicyModule(tf.Module):
         self.serve = serve
 
 
-def export_policy(network, observation_space, observation_format, path):
+def export_policy(network: tf.keras.Model, observation_space,
+                  observation_format: Dict[str, Any], path: str) -> None:
     """Writes the SavedModel to `path` atomically (a temporary directory, then rename)."""
     module = _PolicyModule(network, observation_space.shape, observation_space.dtype,
                            observation_format)
@@ -62,13 +64,13 @@ class LoadedPolicy:
         self.observation_format = json.loads(self._model.observation_format.numpy().decode())
         self._rng = np.random.default_rng()
 
-    def seed(self, seed):
+    def seed(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
 
-    def outputs(self, observations):
+    def outputs(self, observations: np.ndarray) -> Dict[str, np.ndarray]:
         return {k: v.numpy() for k, v in self._serve(observations=tf.constant(observations)).items()}
 
-    def act(self, observations, temperature=1.0):
+    def act(self, observations: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """Actions for a batch: sampled at `temperature`, or the most likely at 0."""
         out = self.outputs(observations)
         if "logits" in out:

@@ -12,6 +12,6 @@ are not affected by it.
 import keras
 
 
-def seed_initialization(seed):
+def seed_initialization(seed: int) -> None:
     """Makes the networks built after this call start from the same weights for `seed`."""
     keras.utils.set_random_seed(int(seed))

@@ -11,7 +11,12 @@ Batches are dicts as `problems.input_pipeline.window_dataset` yields them: input
 target_reward [B] in {-1, 0, 1}. The action that leads to the target is the last input's.
 """
 
+from typing import Dict, Tuple
+
+import numpy as np
 import tensorflow as tf
+
+from hparams.hparams import HParams
 
 from models.catalog import check_world_model_name
 from models.next_frame import NextFrameNetwork
@@ -37,7 +42,7 @@ class WarmupSchedule(tf.keras.optimizers.schedules.LearningRateSchedule):
                 "decay_steps": self.decay_steps}
 
 
-def frame_loss(frame_logits, target, cutoff):
+def frame_loss(frame_logits: tf.Tensor, target: tf.Tensor, cutoff: float) -> tf.Tensor:
     """Per-pixel-channel softmax cross-entropy, minus `cutoff` and floored at zero (pixels
     already predicted well stop pulling on the model), averaged."""
     xent = tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -45,12 +50,13 @@ def frame_loss(frame_logits, target, cutoff):
     return tf.reduce_mean(tf.nn.relu(xent - cutoff))
 
 
-def reward_loss(reward_logits, reward):
+def reward_loss(reward_logits: tf.Tensor, reward: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(reward, tf.int32) + 1, logits=reward_logits))
 
 
-def frame_metrics(predicted, target, prefix=""):
+def frame_metrics(predicted: tf.Tensor, target: tf.Tensor,
+                  prefix: str = "") -> Dict[str, tf.Tensor]:
     """Per-pixel-channel accuracy and PSNR of uint8 frames."""
     return {
         f"{prefix}pixel_accuracy": tf.reduce_mean(tf.cast(tf.equal(predicted, target),
@@ -69,7 +75,7 @@ def _inverse_lin_decay(max_step, step, min_value=0.01):
     return min_value + (1.0 - min_value) * tf.minimum(step / max_step, 1.0)
 
 
-def own_prediction_probability(hparams, step):
+def own_prediction_probability(hparams: HParams, step) -> tf.Tensor:
     """How likely a frame the model has predicted in a multi-frame training window is fed
     back as its own prediction instead of the real frame, at optimizer step `step`
     (scheduled sampling; hparams/next_frame_sets.py names the modes)."""
@@ -122,7 +128,7 @@ class WorldModel:
         self._predict = {}
 
     @property
-    def step(self):
+    def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
 
     def _losses(self, outputs, batch):
@@ -195,7 +201,7 @@ class WorldModel:
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                 for k, v in per_replica.items()}
 
-    def train_step(self, batch):
+    def train_step(self, batch) -> Dict[str, float]:
         """One optimizer step on `batch` (a dict, or a distributed batch); returns metrics
         as Python floats."""
         return {k: float(v) for k, v in self._train(batch).items()}
@@ -218,12 +224,13 @@ class WorldModel:
             tf.cast(real_reward == 0, tf.float32))
         return metrics
 
-    def evaluate(self, batch):
+    def evaluate(self, batch) -> Dict[str, float]:
         """Dev-set metrics for one batch: losses, pixel_accuracy, psnr, reward_accuracy and
         the same under baseline_copy_last/."""
         return {k: float(v) for k, v in self._evaluate(batch).items()}
 
-    def predict(self, frames, actions, temperature=0.0):
+    def predict(self, frames, actions,
+                temperature: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
         """The next frame (uint8 [B, H, W, C]) and reward ([B] in {-1, 0, 1}).
 
         Pixels and rewards are always the most likely values, as in SimPLe: sampling every

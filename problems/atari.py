@@ -8,6 +8,7 @@ learners are clipped to {-1, 0, 1}, and the raw reward stays in `info["raw_rewar
 """
 
 import dataclasses
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 from ale_py import roms
@@ -20,12 +21,12 @@ from hparams.errors import UserError, did_you_mean
 RAW_HEIGHT, RAW_WIDTH = 210, 160
 
 
-def all_games():
+def all_games() -> List[str]:
     """Snake-case names of every game whose ROM ships in the ale-py wheel."""
     return sorted(roms.get_all_rom_ids())
 
 
-def check_game(game):
+def check_game(game: str) -> str:
     """Returns `game` if it is a known ROM, else raises UserError naming close matches."""
     games = all_games()
     if game not in games:
@@ -55,27 +56,27 @@ class AtariConfig:
     sticky_actions: bool = False
 
     @classmethod
-    def from_hparams(cls, game, hparams):
+    def from_hparams(cls, game: str, hparams) -> "AtariConfig":
         names = [f.name for f in dataclasses.fields(cls) if f.name != "game"]
         return cls(game=check_game(game), **{n: hparams.get(n) for n in names if n in hparams})
 
     @property
-    def height(self):
+    def height(self) -> int:
         return self.frame_height or RAW_HEIGHT // self.resize_height_factor
 
     @property
-    def width(self):
+    def width(self) -> int:
         return self.frame_width or RAW_WIDTH // self.resize_width_factor
 
     @property
-    def channels(self):
+    def channels(self) -> int:
         return 1 if self.grayscale else 3
 
     @property
-    def observation_shape(self):
+    def observation_shape(self) -> Tuple[int, ...]:
         return (self.frame_stack_size, self.height, self.width, self.channels)
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """The observation format as plain values, for SavedModels and stats files."""
         return dict(dataclasses.asdict(self), height=self.height, width=self.width,
                     channels=self.channels)

@@ -9,23 +9,24 @@ import glob
 import json
 import os
 import shutil
+from typing import Any, Dict, List
 
 from hparams.errors import UserError
 
 
-def epoch_prefix(dataset, epoch):
+def epoch_prefix(dataset: str, epoch: int) -> str:
     return f"{dataset}.e{epoch:03d}"
 
 
-def shard_name(dataset, epoch, split, index, count):
+def shard_name(dataset: str, epoch: int, split: str, index: int, count: int) -> str:
     return f"{epoch_prefix(dataset, epoch)}.{split}-{index:05d}-of-{count:05d}.tfrecord"
 
 
-def stats_path(data_dir, dataset, epoch):
+def stats_path(data_dir: str, dataset: str, epoch: int) -> str:
     return os.path.join(data_dir, f"{epoch_prefix(dataset, epoch)}.stats.json")
 
 
-def check_data_dir(data_dir, create=True, flag="--data_dir"):
+def check_data_dir(data_dir: str, create: bool = True, flag: str = "--data_dir") -> None:
     """Raises UserError if `data_dir` cannot hold data (it is a file, say); the message
     names it as `flag`."""
     if os.path.exists(data_dir) and not os.path.isdir(data_dir):
@@ -37,7 +38,7 @@ def check_data_dir(data_dir, create=True, flag="--data_dir"):
             raise UserError(f"cannot create data directory '{data_dir}': {e.strerror}") from None
 
 
-def list_epochs(data_dir, dataset):
+def list_epochs(data_dir: str, dataset: str) -> List[int]:
     """The complete epochs (those with a stats file) of `dataset` in `data_dir`, sorted."""
     epochs = []
     for path in glob.glob(os.path.join(data_dir, f"{glob.escape(dataset)}.e*.stats.json")):
@@ -47,7 +48,7 @@ def list_epochs(data_dir, dataset):
     return sorted(epochs)
 
 
-def remove_incomplete_epoch(data_dir, dataset, epoch):
+def remove_incomplete_epoch(data_dir: str, dataset: str, epoch: int) -> None:
     """Deletes what a crashed writer of this epoch left: its scratch directory and any
     shards moved into place before its stats file was written. A complete epoch (stats
     file present) is never touched."""
@@ -66,7 +67,7 @@ STATS_KEYS = ("epoch", "frames", "train_frames", "dev_frames", "episodes",
               "finished_episodes", "mean_raw_return", "mean_clipped_return", "frame_format")
 
 
-def read_epoch_stats(data_dir, dataset, epoch):
+def read_epoch_stats(data_dir: str, dataset: str, epoch: int) -> Dict[str, Any]:
     """One epoch's stats file.
 
     Raises:
@@ -88,7 +89,7 @@ def read_epoch_stats(data_dir, dataset, epoch):
     return stats
 
 
-def missing_shards(data_dir, dataset, epoch, split):
+def missing_shards(data_dir: str, dataset: str, epoch: int, split: str) -> List[str]:
     """The shards of `split` that the epoch's stats file lists but data_dir lacks (none
     for stats written before shards were listed)."""
     stats = read_epoch_stats(data_dir, dataset, epoch)
@@ -96,7 +97,7 @@ def missing_shards(data_dir, dataset, epoch, split):
             if f".{split}-" in name and not os.path.exists(os.path.join(data_dir, name))]
 
 
-def dataset_stats(data_dir, dataset):
+def dataset_stats(data_dir: str, dataset: str) -> Dict[str, Any]:
     """Statistics over all complete epochs of `dataset`, plus each epoch's own."""
     epochs = [read_epoch_stats(data_dir, dataset, e) for e in list_epochs(data_dir, dataset)]
     if not epochs:

@@ -4,6 +4,8 @@ Retired ids such as `Pendulum-v0` (the README's command) resolve to the newest r
 version of the same environment, with a logged notice, so old commands keep working.
 """
 
+from typing import Optional
+
 import gymnasium as gym
 from absl import logging
 from gymnasium.envs.registration import parse_env_id
@@ -16,7 +18,7 @@ def _registered_ids():
     return list(gym.registry.keys())
 
 
-def resolve_gym_id(env_id):
+def resolve_gym_id(env_id: str) -> str:
     """Returns the registered id for `env_id`, mapping a retired version to the newest one.
 
     Returns None when no environment of that name exists at all.
@@ -39,7 +41,7 @@ def resolve_gym_id(env_id):
     return newest
 
 
-def check_gym_id(env_id):
+def check_gym_id(env_id: str) -> str:
     resolved = resolve_gym_id(env_id)
     if resolved is None:
         raise UserError(f"unknown gym environment '{env_id}'"
@@ -47,7 +49,8 @@ def check_gym_id(env_id):
     return resolved
 
 
-def make_gym_vector_env(env_id, num_envs, seed=None):
+def make_gym_vector_env(env_id: str, num_envs: int,
+                        seed: Optional[int] = None) -> gym.vector.VectorEnv:
     """A synchronous vector env of `num_envs` copies (classic control is cheaper than the
     inter-process traffic of an async one), autoresetting in the step that ends an episode
     like the Atari envs do."""

@@ -9,12 +9,15 @@ episode. Decoding once matters: the world model sees each frame many times per e
 import glob
 import os
 import re
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from hparams.errors import UserError
 from problems import dataset_files
+
+Arrays = Dict[str, np.ndarray]  # decoded records (or windows of them), one array a field
 
 _FEATURES = {
     "frame": tf.io.FixedLenFeature([], tf.string),
@@ -28,7 +31,8 @@ _FEATURES = {
 }
 
 
-def shard_paths(data_dir, dataset, split, epochs=None):
+def shard_paths(data_dir: str, dataset: str, split: str,
+                epochs: Optional[Sequence[int]] = None) -> List[str]:
     """Paths of the `split` shards of the given (default: all complete) epochs."""
     available = dataset_files.list_epochs(data_dir, dataset)
     if epochs is None:
@@ -57,7 +61,7 @@ def _plain(message):
     return line.strip() or "unreadable"
 
 
-def read_arrays(paths, channels, batch=512):
+def read_arrays(paths: Sequence[str], channels: int, batch: int = 512) -> Arrays:
     """Decodes the records of `paths`, in order, into a dict of numpy arrays.
 
     Raises:
@@ -89,14 +93,15 @@ def read_arrays(paths, channels, batch=512):
     return arrays
 
 
-def load_split(data_dir, dataset, split, epochs=None):
+def load_split(data_dir: str, dataset: str, split: str,
+               epochs: Optional[Sequence[int]] = None) -> Arrays:
     """All frames of one split of a dataset, decoded: a dict of numpy arrays."""
     stats = dataset_files.dataset_stats(data_dir, dataset)
     channels = stats["frame_format"]["channels"]
     return read_arrays(shard_paths(data_dir, dataset, split, epochs), channels)
 
 
-def concatenate_arrays(first, second):
+def concatenate_arrays(first: Arrays, second: Arrays) -> Arrays:
     """Two decoded record sets as one (e.g. the data so far and a new epoch's). Episode ids
     are unique per dataset, so no window can form across the seam."""
     if not len(first["frame"]):
@@ -106,7 +111,8 @@ def concatenate_arrays(first, second):
     return {key: np.concatenate([first[key], second[key]]) for key in first}
 
 
-def window_starts(episode, frame_number, stack_size):
+def window_starts(episode: np.ndarray, frame_number: np.ndarray,
+                  stack_size: int) -> np.ndarray:
     """Indices i such that records i .. i+stack_size are consecutive frames of one episode
     (stack_size inputs and one target)."""
     n = len(episode)
@@ -121,7 +127,8 @@ def window_starts(episode, frame_number, stack_size):
     return starts[ok]
 
 
-def gather_windows(arrays, starts, stack_size, targets=1):
+def gather_windows(arrays: Arrays, starts: np.ndarray, stack_size: int,
+                   targets: int = 1) -> Arrays:
     """The windows beginning at `starts`, as a dict of numpy arrays:
     inputs [B, stack, H, W, C], input_actions [B, stack], target_frame [B, H, W, C],
     target_reward [B] (clipped, the reward for the last input action), target_raw_reward [B].
@@ -150,8 +157,9 @@ def gather_windows(arrays, starts, stack_size, targets=1):
     return windows
 
 
-def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, seed=0,
-                   rewarded_window_repeats=1, targets=1):
+def window_dataset(arrays: Arrays, stack_size: int, batch_size: int, shuffle: bool = True,
+                   repeat: bool = True, seed: int = 0, rewarded_window_repeats: int = 1,
+                   targets: int = 1) -> tf.data.Dataset:
     """A tf.data pipeline of window batches (see `gather_windows`, with `targets` frames
     to predict), shuffled and prefetched.
 
@@ -195,7 +203,8 @@ def window_dataset(arrays, stack_size, batch_size, shuffle=True, repeat=True, se
     return dataset.map(to_dict, num_parallel_calls=2).prefetch(2)
 
 
-def gather_sequences(arrays, starts, stack_size, steps):
+def gather_sequences(arrays: Arrays, starts: np.ndarray, stack_size: int,
+                     steps: int) -> Arrays:
     """The sequences beginning at `starts` (from window_starts(..., stack_size + steps - 1)),
     for multi-step latent models: frames [B, stack + steps, H, W, C]; actions, rewards
     (clipped) and dones [B, steps], where step k is taken from the stack of frames
@@ -211,14 +220,17 @@ def gather_sequences(arrays, starts, stack_size, steps):
     }
 
 
-def rewarded_sequence_starts(arrays, starts, stack_size, steps):
+def rewarded_sequence_starts(arrays: Arrays, starts: np.ndarray, stack_size: int,
+                             steps: int) -> np.ndarray:
     """Those of `starts` whose sequence (see gather_sequences) earns a nonzero reward."""
     nonzero = np.concatenate([[0], np.cumsum(arrays["reward"] != 0)])
     first, last = starts + stack_size - 1, starts + stack_size - 1 + steps
     return starts[nonzero[last] - nonzero[first] > 0]
 
 
-def sequence_sampler(arrays, stack_size, steps, batch_size, rewarded_fraction=0.0, seed=0):
+def sequence_sampler(arrays: Arrays, stack_size: int, steps: int, batch_size: int,
+                     rewarded_fraction: float = 0.0,
+                     seed: int = 0) -> Callable[[], Dict[str, tf.Tensor]]:
     """A function that returns a random batch of sequences (see gather_sequences) as
     tensors each time it is called; `rewarded_fraction` of each batch is drawn from the
     sequences that earn a nonzero reward, where there are any.

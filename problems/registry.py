@@ -8,6 +8,7 @@
 
 import dataclasses
 import re
+from typing import List
 
 from hparams.errors import UserError, did_you_mean
 from problems import atari, gym_envs
@@ -20,15 +21,15 @@ class Problem:
     gym_id: str = ""    # set for other gymnasium problems
 
     @property
-    def is_atari(self):
+    def is_atari(self) -> bool:
         return bool(self.game)
 
 
-def atari_problem_names(game):
+def atari_problem_names(game: str) -> List[str]:
     return [f"gym_{game}_random", f"stacked_{game}"]
 
 
-def resolve_problem(name):
+def resolve_problem(name: str) -> "Problem":
     """The Problem behind `name`, or a UserError listing close matches."""
     match = re.fullmatch(r"gym_(.+)_random|stacked_(.+)", name)
     if match:

@@ -45,7 +45,7 @@ def _bytes_feature(values):
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
 
 
-def encode_png(frame):
+def encode_png(frame: np.ndarray) -> bytes:
     """PNG bytes of an HxWxC uint8 frame (RGB or gray). Level 1: fast, still lossless."""
     if frame.shape[-1] == 3:
         frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)  # OpenCV writes BGR order
@@ -67,7 +67,7 @@ def _lock_scratch(directory):
     return handle
 
 
-def remove_abandoned_scratch(directory):
+def remove_abandoned_scratch(directory: str) -> None:
     """Removes the scratch directories in `directory` that no live writer holds (left by
     a writer that was killed with SIGKILL, or by a crash of the machine); returns their
     names. Scratch directories of live writers, and hidden directories that are not a
@@ -147,7 +147,7 @@ class TrajectoryWriter:
         totals[1] += int(np.sum(rewards))
         totals[2] = totals[2] or bool(np.any(dones))
 
-    def close(self):
+    def close(self) -> None:
         """Moves the shards into place, then writes the stats file; returns the stats."""
         if self._closed:
             return self.stats
@@ -165,7 +165,7 @@ class TrajectoryWriter:
         self._closed = True
         return self.stats
 
-    def abort(self):
+    def abort(self) -> None:
         """Drops everything written so far: nothing of this epoch appears in data_dir."""
         for writer in self._writers:
             try:
