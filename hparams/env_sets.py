@@ -39,7 +39,8 @@ def atari_nature() -> HParams:
     return hparams
 
 
-def add_atari_format(hparams: HParams, env_set: Callable[[], HParams] = atari_simple) -> HParams:
+def add_atari_format(hparams: HParams,
+                     env_set: Callable[[], HParams] = atari_simple) -> HParams:
     """Adds `env_set`'s frame-format fields to `hparams` (a PPO or loop set), except
     num_envs: those sets name their own env counts."""
     for key, value in env_set().values().items():

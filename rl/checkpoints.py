@@ -10,6 +10,7 @@ TensorFlow's traceback.
 import glob
 import os
 import shutil
+from typing import Optional
 
 import tensorflow as tf
 from absl import logging
@@ -20,7 +21,8 @@ from hparams.errors import UserError
 DAMAGE = (tf.errors.OpError, IndexError, ValueError, KeyError)
 
 
-def restore_newest_intact(checkpoint, manager, what):
+def restore_newest_intact(checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager,
+                          what: str) -> Optional[str]:
     """Restores `checkpoint` (tf.train.Checkpoint) from the newest of `manager`'s
     checkpoints that reads back whole; `what` names the state in messages.
 
@@ -49,7 +51,7 @@ def restore_newest_intact(checkpoint, manager, what):
     return None
 
 
-def save(manager, number):
+def save(manager: tf.train.CheckpointManager, number: int) -> str:
     """`manager.save(checkpoint_number=number)`, and if the write fails (a full disk), the
     half-written `ckpt-<number>_temp` directory removed before the error goes on: the
     checkpoints written before stay as they were, and nothing partial is left behind."""

@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import sys
+from typing import Any, Callable, Optional
 
 from absl import flags
 
@@ -20,7 +21,7 @@ import hparams
 from hparams.errors import UserError
 
 
-def exit_on_user_error(main):
+def exit_on_user_error(main: Callable) -> Callable:
     """Wraps an absl `main` so a UserError prints one line to stderr and exits with 2,
     and SIGTERM unwinds the program (exit status 143) instead of killing it mid-write.
 
@@ -47,7 +48,7 @@ def exit_on_user_error(main):
     return wrapped
 
 
-def unwritable_message(error):
+def unwritable_message(error: OSError) -> Optional[str]:
     """One line for a file the operating system refused (a read-only file system, or no
     permission; the errno does not say whether to read or to write); None for any other
     error."""
@@ -62,7 +63,7 @@ def unwritable_message(error):
     return None
 
 
-def disk_full_message(error):
+def disk_full_message(error: OSError) -> Optional[str]:
     """One line for a write that failed because its file system is full (an OSError with
     ENOSPC or EDQUOT, or TensorFlow's error that says so), naming the file and the space
     left; None for any other error."""
@@ -94,7 +95,7 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def listed_hparams_sets():
+def listed_hparams_sets() -> bool:
     """Prints every hparams set if --list_hparams_sets was given; returns whether it was."""
     if not flags.FLAGS.list_hparams_sets:
         return False
@@ -102,18 +103,18 @@ def listed_hparams_sets():
     return True
 
 
-def require_flags(*names):
+def require_flags(*names: str) -> None:
     """Raises UserError naming the first of `names` that was not given."""
     for name in names:
         if not getattr(flags.FLAGS, name):
             raise UserError(f"--{name} is required")
 
 
-def define_list_flag():
+def define_list_flag() -> None:
     flags.DEFINE_bool("list_hparams_sets", False, "Print every hparams set and exit.")
 
 
-def command_line_record():
+def command_line_record() -> str:
     """The command and the values of the entrypoint's own flags, as written to a run's
     flags.txt. absl's and TensorFlow's flags (logging, pdb, TPU, testing) are left out:
     they are the same for every run and buried the ones that matter."""
@@ -125,7 +126,7 @@ def command_line_record():
     return " ".join(sys.argv) + "\n" + "".join(f"{line}\n" for line in sorted(lines) if line)
 
 
-def write_json(path, payload):
+def write_json(path: str, payload: Any) -> None:
     """Writes JSON atomically (temporary file, then rename)."""
     with open(path + ".tmp", "w") as f:
         json.dump(payload, f, indent=2, sort_keys=True)

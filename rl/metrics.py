@@ -10,6 +10,7 @@ a copy another has replaced.
 import json
 import os
 import time
+from typing import Any, Dict, List
 
 import tensorflow as tf
 
@@ -45,7 +46,7 @@ class MetricsWriter:
             f.writelines(kept)
         os.replace(self.path + ".tmp", self.path)
 
-    def write(self, step, metrics):
+    def write(self, step: int, metrics: Dict[str, float]) -> None:
         """Writes a dict of name -> scalar at `step`; None values are skipped."""
         now = time.time()
         lines = []
@@ -61,11 +62,11 @@ class MetricsWriter:
             f.writelines(lines)
         self._summary.flush()
 
-    def close(self):
+    def close(self) -> None:
         self._summary.close()
 
 
-def read_metrics(output_dir):
+def read_metrics(output_dir: str) -> List[Dict[str, Any]]:
     """All records of a run's metrics.jsonl, in order."""
     path = os.path.join(output_dir, "metrics.jsonl")
     if not os.path.exists(path):

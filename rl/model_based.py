@@ -18,12 +18,14 @@ import dataclasses
 import json
 import os
 import time
+from typing import Any, Dict, Optional
 
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 
 import hparams as hparams_lib
+from hparams import HParams
 from models import catalog, policies, precision, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
@@ -39,11 +41,11 @@ from rl.simulated_env import SimulatedBatchEnv
 STATE_FILE = "loop_state.json"
 
 
-def dataset_name(game):
+def dataset_name(game: str) -> str:
     return f"rlmb_{game}"
 
 
-def ppo_hparams(loop):
+def ppo_hparams(loop: HParams) -> HParams:
     """The PPO set inside the world model: the named set, with every loop field
     `ppo_<field>` that names one of its fields (as the original passed them all), its
     sub-env count from simulated_batch_size and its planned iterations from the
@@ -63,7 +65,7 @@ def ppo_hparams(loop):
     return hp
 
 
-def world_model_hparams(loop):
+def world_model_hparams(loop: HParams) -> HParams:
     """The world model's set, named by generative_model_params, with the loop's
     generative_model_compute_dtype when that is set (so a CPU without bfloat16
     instructions can run a bfloat16 set such as next_frame_cpu in float32)."""
@@ -75,7 +77,7 @@ def world_model_hparams(loop):
     return hp
 
 
-def ppo_iterations_in_epoch(loop, epoch):
+def ppo_iterations_in_epoch(loop: HParams, epoch: int) -> int:
     iterations = loop.ppo_epochs_num
     if epoch in loop.ppo_long_epochs:
         iterations *= 2
@@ -84,11 +86,11 @@ def ppo_iterations_in_epoch(loop, epoch):
     return iterations
 
 
-def planned_ppo_iterations(loop):
+def planned_ppo_iterations(loop: HParams) -> int:
     return sum(ppo_iterations_in_epoch(loop, e) for e in range(loop.epochs))
 
 
-def world_model_steps_until(loop, epoch):
+def world_model_steps_until(loop: HParams, epoch: int) -> int:
     """Cumulative world-model steps at the end of `epoch` (steps accumulate; listed
     epochs train initial_epoch_train_steps_multiplier times as long)."""
     total = 0
@@ -99,11 +101,11 @@ def world_model_steps_until(loop, epoch):
     return total
 
 
-def steps_per_collection(loop):
+def steps_per_collection(loop: HParams) -> int:
     return max(1, loop.num_real_env_frames // loop.epochs)
 
 
-def start_arrays(arrays, all_epochs):
+def start_arrays(arrays: Dict[str, np.ndarray], all_epochs: bool) -> Dict[str, np.ndarray]:
     """The real data simulated rollouts start from: the latest collection's (the
     original's choice: starts like the states the current policy reaches), or with
     `all_epochs` all real data so far."""
@@ -124,10 +126,10 @@ class LoopState:
             with open(path) as f:
                 self.data = json.load(f)
 
-    def is_done(self, phase):
+    def is_done(self, phase: str) -> bool:
         return phase in self.data["done"]
 
-    def finish(self, phase, seconds, **counters):
+    def finish(self, phase: str, seconds: float, **counters: int) -> None:
         self.data["done"].append(phase)
         kind = phase.rsplit("_", 1)[0]
         self.data["phase_seconds"][kind] = self.data["phase_seconds"].get(kind, 0.0) + seconds
@@ -167,7 +169,7 @@ class ModelBasedLoop:
         counters = fn() or {}
         self.state.finish(name, time.time() - began, **counters)
 
-    def collect(self, index):
+    def collect(self, index: int) -> None:
         """Real-data collection `index` (0 is the initial, random one). From the second
         on, the current policy collects, and with train_agent_real_env it also learns from
         what it collects (rl/real_env_ppo.py)."""
@@ -244,7 +246,7 @@ class ModelBasedLoop:
             values[f"train_real/{key}"] = float(np.mean([m[key] for m in learning.metrics]))
         return values
 
-    def train_world_model(self, epoch):
+    def train_world_model(self, epoch: int) -> None:
         def run():
             target = world_model_steps_until(self.loop, epoch)
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] world model: training to step "
@@ -264,7 +266,7 @@ class ModelBasedLoop:
                 training, schedule, arrays=arrays, world_model=self.world_model)
         self._run_phase(f"world_model_{epoch}", run)
 
-    def train_policy(self, epoch):
+    def train_policy(self, epoch: int) -> None:
         def run():
             world_model = self._world_model()
             learner = self._learner()
@@ -299,7 +301,7 @@ class ModelBasedLoop:
             dict(self.config.to_dict(), kind="atari", num_actions=self.num_actions),
             os.path.join(self.output_dir, "policy", f"epoch_{epoch:03d}"))
 
-    def evaluate(self, epoch):
+    def evaluate(self, epoch: int) -> None:
         def run():
             loop = self.loop
             real = self.state.data["real_env_steps"]
@@ -356,7 +358,7 @@ class ModelBasedLoop:
     # would have built it) -----
 
     @property
-    def num_actions(self):
+    def num_actions(self) -> int:
         return dataset_files.dataset_stats(self.data_dir, self.dataset)["frame_format"][
             "num_actions"]
 
@@ -432,14 +434,14 @@ class ModelBasedLoop:
 
     # ----- reporting -----
 
-    def references(self):
+    def references(self) -> Dict[str, float]:
         """The baselines beside every score (rl/baselines.py): the best constant action
         is measured with the evaluation's frame format, no-ops and episode count."""
         config = dataclasses.replace(self.config, max_num_noops=self.loop.eval_max_num_noops)
         return baselines.references(self.game, config, self.loop.eval_episodes,
                                     self.loop.eval_envs, seed=0)
 
-    def plot(self):
+    def plot(self) -> None:
         series = {}
         for record in metrics_lib.read_metrics(self.output_dir):
             name = record["name"]
@@ -450,7 +452,7 @@ class ModelBasedLoop:
                                 self.references(), f"{self.game}: real-env return (raw) vs real "
                                 "env steps used")
 
-    def summary(self):
+    def summary(self) -> Dict[str, Any]:
         """The final scores and what they cost."""
         last = {}
         for record in metrics_lib.read_metrics(self.output_dir):
@@ -462,7 +464,7 @@ class ModelBasedLoop:
                 "final_eval": last,
                 "baselines": self.references()}
 
-    def run(self):
+    def run(self) -> Dict[str, Any]:
         loop = self.loop
         self.collect(0)
         for epoch in range(loop.epochs):
@@ -483,6 +485,7 @@ class ModelBasedLoop:
         return result
 
 
-def train(loop, output_dir, seed=0, command_line=None):
+def train(loop: HParams, output_dir: str, seed: int = 0,
+          command_line: Optional[str] = None) -> Dict[str, Any]:
     """Runs or resumes the loop; returns its summary."""
     return ModelBasedLoop(loop, output_dir, seed, command_line).run()

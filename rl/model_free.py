@@ -7,10 +7,12 @@ at every checkpoint). Re-running on the same directory resumes from the last che
 
 import os
 import time
+from typing import Any, Dict, Optional
 
 import numpy as np
 from absl import logging
 
+from hparams import HParams
 from models import catalog, policies, saved_policy, seeding
 from problems import atari, gym_envs
 from problems.registry import resolve_problem
@@ -19,7 +21,7 @@ from rl import ppo, rollout, run_dir
 from rl.ppo_loop import Checkpointer, run_iterations
 
 
-def make_env(problem, hparams, seed):
+def make_env(problem, hparams: HParams, seed: int):
     """The vector env for `problem` with `hparams.num_agents` sub-envs, and the observation
     format a policy trained on it expects."""
     if problem.is_atari:
@@ -32,7 +34,8 @@ def make_env(problem, hparams, seed):
                  "dtype": str(space.dtype)}
 
 
-def train(problem_name, hparams, output_dir, seed=0, log_every_s=10.0, command_line=None):
+def train(problem_name: str, hparams: HParams, output_dir: str, seed: int = 0,
+          log_every_s: float = 10.0, command_line: Optional[str] = None) -> Dict[str, Any]:
     """Trains PPO on `problem_name` with `hparams`, resuming from `output_dir` if it holds
     this run already.
 

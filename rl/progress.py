@@ -5,7 +5,7 @@ import time
 from absl import logging
 
 
-def format_rate(rate):
+def format_rate(rate: float) -> str:
     """A rate with enough digits to read: 1234 -> "1234", 0.113 -> "0.11"."""
     return f"{rate:.0f}" if rate >= 10 else f"{rate:.2g}"
 
@@ -26,11 +26,11 @@ class Progress:
         self._last_print = self.start
         self.done = 0
 
-    def rate(self):
+    def rate(self) -> float:
         elapsed = time.time() - self.start
         return self.done / elapsed if elapsed > 0 else 0.0
 
-    def line(self, extra=""):
+    def line(self, extra: str = "") -> str:
         rate = self.rate()
         # Before the first unit is done there is no rate to tell the time left from.
         left = f"{(self.total - self.done) / rate:.0f}s left" if rate > 0 else "time left unknown"
@@ -39,14 +39,14 @@ class Progress:
                 f"{format_rate(rate)} {self.unit}/s, {left}")
         return f"{text}, {extra}" if extra else text
 
-    def update(self, done, extra=""):
+    def update(self, done: int, extra: str = "") -> None:
         self.done = done
         now = time.time()
         if now - self._last_print >= self.every_s:
             self._last_print = now
             logging.info(self.line(extra))
 
-    def finish(self, extra=""):
+    def finish(self, extra: str = "") -> None:
         elapsed = time.time() - self.start
         logging.info("%s: %d %s in %.1fs (%s %s/s)%s", self.label, self.done, self.unit,
                      elapsed, format_rate(self.rate()), self.unit, f", {extra}" if extra else "")

@@ -9,6 +9,7 @@ still resumes when the field now has the value the older code behaved as.
 import fcntl
 import json
 import os
+from typing import Any, Dict, Optional
 
 from hparams.errors import UserError
 from hparams.registry import FIELDS_ADDED_LATER
@@ -22,7 +23,7 @@ LOCK = ".lock"
 _HELD = {}
 
 
-def lock_directory(directory):
+def lock_directory(directory: str) -> None:
     """Takes an exclusive lock on `directory` (created if missing) for the rest of this
     process, so a second process cannot write the same run or dataset at the same time.
 
@@ -53,7 +54,7 @@ def lock_directory(directory):
     _HELD[key] = handle
 
 
-def claim(path, flag="--output_dir"):
+def claim(path: str, flag: str = "--output_dir") -> None:
     """Creates `path` and locks it (lock_directory). The entrypoints call it after their
     other flag checks and before TensorFlow loads, so a second process on the same
     directory stops in about a second; `prepare` calls it too (a no-op by then).
@@ -75,7 +76,8 @@ def claim(path, flag="--output_dir"):
 RECORD_KEYS_ADDED_LATER = ("data_dir", "seed")
 
 
-def prepare(output_dir, record, command_line=None):
+def prepare(output_dir: str, record: Dict[str, Any],
+            command_line: Optional[str] = None) -> bool:
     """Claims `output_dir` (see claim) and writes `record` (a JSON-ready dict) to
     hparams.json, or, if one is there, checks that it matches. `command_line` (the entrypoint's flags) is
     appended to flags.txt, one block per start or resume.
@@ -127,7 +129,7 @@ def prepare(output_dir, record, command_line=None):
 _BOOKKEEPING = {RECORD, "flags.txt", LOCK}
 
 
-def has_progress(output_dir):
+def has_progress(output_dir: str) -> bool:
     """True if `output_dir` holds anything a run produced by working (a checkpoint, a
     metric, data, a policy), not only what every start writes first."""
     for directory, _, files in os.walk(output_dir):

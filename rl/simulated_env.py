@@ -16,6 +16,8 @@ game gave a reward lets PPO find it, and the value bootstrapped at each truncati
 carries it back to states further away.
 """
 
+from typing import Dict
+
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -24,7 +26,8 @@ from hparams.errors import UserError
 from problems import input_pipeline
 
 
-def rewarded_starts(arrays, starts, stack_size, horizon):
+def rewarded_starts(arrays: Dict[str, np.ndarray], starts: np.ndarray, stack_size: int,
+                    horizon: int) -> np.ndarray:
     """The window starts (among `starts`) whose last frame a nonzero reward follows within
     `horizon` steps of the same stretch of consecutive frames. A frame's reward is the one
     for the action taken from it, so a rollout from a window ending at frame k can meet the
@@ -71,10 +74,10 @@ class RealStarts:
         self._reward_starts = np.flatnonzero(np.isin(self.windows, rewarded))
         self.reseed(seed)
 
-    def reseed(self, seed):
+    def reseed(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
 
-    def draw(self, indices):
+    def draw(self, indices: np.ndarray) -> np.ndarray:
         """Positions in `windows` for the sub-envs `indices` (a numpy array)."""
         chosen = self._rng.integers(0, len(self.windows), len(indices))
         if len(self._reward_starts):

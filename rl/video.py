@@ -3,12 +3,13 @@
 import errno
 import os
 import shutil
+from typing import List
 
 import cv2
 import numpy as np
 
 
-def side_by_side(predicted, real, scale=2):
+def side_by_side(predicted: np.ndarray, real: np.ndarray, scale: int = 2) -> np.ndarray:
     """One video frame: predicted | real | |difference| (amplified), each scaled up."""
     diff = np.abs(predicted.astype(np.int16) - real.astype(np.int16))
     diff = np.clip(diff * 4, 0, 255).astype(np.uint8)
@@ -19,7 +20,7 @@ def side_by_side(predicted, real, scale=2):
                       interpolation=cv2.INTER_NEAREST)
 
 
-def write_mp4(path, frames, fps=10):
+def write_mp4(path: str, frames: List[np.ndarray], fps: int = 10) -> str:
     """Writes RGB uint8 frames [T, H, W, 3] as an MP4 (mp4v), atomically."""
     frames = np.asarray(frames)
     height, width = frames.shape[1:3]
@@ -45,7 +46,7 @@ def write_mp4(path, frames, fps=10):
     return path
 
 
-def read_video(path):
+def read_video(path: str) -> np.ndarray:
     """All frames of a video file as RGB uint8 [T, H, W, 3] (for tests and tools)."""
     capture = cv2.VideoCapture(path)
     frames = []

@@ -6,12 +6,15 @@ whose summed predicted reward equals the real one, SimPLe's `reward_accuracy/at_
 the pixel error of every step.
 """
 
+from typing import Any, Dict
+
 import numpy as np
 
 from problems import input_pipeline
 
 
-def rollout_starts(arrays, stack_size, num_steps, count, rng):
+def rollout_starts(arrays: Dict[str, np.ndarray], stack_size: int, num_steps: int, count: int,
+                   rng: np.random.Generator) -> np.ndarray:
     """Up to `count` random starts with stack_size + num_steps consecutive frames."""
     starts = input_pipeline.window_starts(arrays["episode"], arrays["frame_number"],
                                           stack_size + num_steps - 1)
@@ -20,8 +23,9 @@ def rollout_starts(arrays, stack_size, num_steps, count, rng):
     return np.sort(starts)
 
 
-def multi_step_eval(world_model, arrays, num_steps, num_rollouts=32, stack_size=4,
-                    temperature=0.0, seed=0, keep_frames=False):
+def multi_step_eval(world_model, arrays: Dict[str, np.ndarray], num_steps: int,
+                    num_rollouts: int = 32, stack_size: int = 4, temperature: float = 0.0,
+                    seed: int = 0, keep_frames: bool = False) -> Dict[str, Any]:
     """Rolls `world_model` forward `num_steps` from real starts with the real actions.
 
     A latent model (one with `rollout`, models.latent_world_model) is stepped in its

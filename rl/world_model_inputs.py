@@ -4,6 +4,7 @@ before it imports the trainer (which loads TensorFlow, several seconds), so a wr
 --data_dir or a missing TF_CONFIG is reported at once."""
 
 import os
+from typing import Any, Dict, Optional
 
 from hparams.errors import UserError
 from problems import dataset_files
@@ -12,7 +13,7 @@ from problems.registry import resolve_problem
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
-def check_strategy(name):
+def check_strategy(name: str) -> None:
     """Raises UserError for an unknown strategy, or multi_worker without TF_CONFIG."""
     if name not in STRATEGIES:
         raise UserError(f"unknown --strategy '{name}'; choose one of {', '.join(STRATEGIES)}")
@@ -21,7 +22,8 @@ def check_strategy(name):
                         "variable (cluster and task) to be set on every worker")
 
 
-def dataset_format(data_dir, problem_name, dataset=None):
+def dataset_format(data_dir: str, problem_name: str,
+                   dataset: Optional[str] = None) -> Dict[str, Any]:
     """The frame format recorded with a problem's data (height, width, channels,
     num_actions, ...)."""
     problem = resolve_problem(problem_name)

@@ -9,7 +9,7 @@ from the last checkpoint; a larger --train_steps continues training.
 import dataclasses
 import os
 import time
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -28,7 +28,7 @@ from rl.checkpoints import restore_newest_intact
 from rl.world_model_inputs import check_strategy, dataset_format
 
 
-def make_strategy(name):
+def make_strategy(name: str) -> tf.distribute.Strategy:
     """A tf.distribute strategy by name; multi_worker reads the standard TF_CONFIG."""
     check_strategy(name)
     if name == "mirrored":
@@ -47,7 +47,8 @@ def _distributed(strategy, dataset):
     return strategy.experimental_distribute_dataset(dataset.with_options(options))
 
 
-def write_debug_video(world_model, dev, path, num_frames, num_rollouts=2, seed=0):
+def write_debug_video(world_model, dev: Dict[str, np.ndarray], path: str, num_frames: int,
+                      num_rollouts: int = 2, seed: int = 0) -> Optional[str]:
     """Predicted | real | difference for autoregressive rollouts from real dev starts."""
     result = world_model_eval.multi_step_eval(world_model, dev, num_frames, num_rollouts,
                                               seed=seed, keep_frames=True)
