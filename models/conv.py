@@ -25,7 +25,8 @@ float32 transpose this form needs costs about what it saves (benchmarks/RESULTS.
 import tensorflow as tf
 
 
-def kernel_gradient(inputs, output_gradient, kernel_size, stride):
+def kernel_gradient(inputs: tf.Tensor, output_gradient: tf.Tensor, kernel_size: int,
+                    stride: int) -> tf.Tensor:
     """dLoss/dKernel of a VALID, channels-last conv2d with `stride`, as one convolution.
 
     Args:
@@ -50,7 +51,7 @@ def kernel_gradient(inputs, output_gradient, kernel_size, stride):
     return tf.transpose(per_channel, [1, 2, 0, 3])
 
 
-def conv2d_valid(inputs, kernel, stride):
+def conv2d_valid(inputs: tf.Tensor, kernel: tf.Tensor, stride: int) -> tf.Tensor:
     """tf.nn.conv2d(inputs, kernel, stride, "VALID") with the kernel gradient above."""
 
     @tf.custom_gradient

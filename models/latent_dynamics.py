@@ -30,6 +30,8 @@ frame k + stack - 1), earns rewards[:, k], and reaches frame k + stack, which en
 episode where dones[:, k] is 1.
 """
 
+from typing import List, Tuple
+
 import tensorflow as tf
 
 from models.tracking import track_layers
@@ -105,7 +107,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.decoder_out = tf.keras.layers.Conv2D(CELL * CELL * channels, 3, padding="same")
 
     @property
-    def encoder_variables(self):
+    def encoder_variables(self) -> List[tf.Variable]:
         """The encoder's variables (frame convolutions, frame and stack layers), in a
         fixed order: what an EMA target copy of the encoder tracks."""
         layers = [*self.convs, self.frame_dense, self.stack_dense, self.stack_norm]
@@ -113,7 +115,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
 
     # ----- encoding -----
 
-    def encode_frames(self, frames):
+    def encode_frames(self, frames: tf.Tensor) -> tf.Tensor:
         """uint8 [N, H, W, C] -> features [N, frame_feature_size]."""
         x = tf.cast(frames, tf.float32) / 255.0
         height, width, _ = self.frame_shape
@@ -124,12 +126,12 @@ class LatentDynamicsNetwork(tf.keras.Model):
             x = conv(x)
         return self.frame_dense(tf.reshape(x, [tf.shape(x)[0], -1]))
 
-    def stack_latent(self, features):
+    def stack_latent(self, features: tf.Tensor) -> tf.Tensor:
         """Features of `stack` consecutive frames [B, stack, F] -> latent [B, latent_size]."""
         flat = tf.reshape(features, [tf.shape(features)[0], -1])
         return tf.tanh(self.stack_norm(self.stack_dense(flat)))
 
-    def encode(self, observations):
+    def encode(self, observations: tf.Tensor) -> tf.Tensor:
         """uint8 frame stacks [B, stack, H, W, C] -> latents [B, latent_size]."""
         shape = tf.shape(observations)
         frames = tf.reshape(observations, tf.concat([[-1], shape[2:]], 0))
@@ -138,7 +140,8 @@ class LatentDynamicsNetwork(tf.keras.Model):
 
     # ----- dynamics -----
 
-    def step(self, latent, actions):
+    def step(self, latent: tf.Tensor,
+             actions: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """One imagined step: (next latent, reward logits [B, 3], done logit [B])."""
         action = tf.one_hot(actions, self.num_actions)
         x = tf.concat([latent, action], -1)
@@ -155,7 +158,8 @@ class LatentDynamicsNetwork(tf.keras.Model):
             done = layer(done)
         return next_latent, reward_logits, tf.squeeze(done, -1)
 
-    def reward_logits(self, latent, actions, next_latent):
+    def reward_logits(self, latent: tf.Tensor, actions: tf.Tensor,
+                      next_latent: tf.Tensor) -> tf.Tensor:
         """Reward logits [B, 3] of a step from `latent` with `actions` to `next_latent`.
         The reward reads the step's outcome as well as its start: whether the ball got
         past a paddle shows in the next state, not in the one before it."""
@@ -166,7 +170,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
 
     # ----- decoding -----
 
-    def decode(self, latent):
+    def decode(self, latent: tf.Tensor) -> tf.Tensor:
         """Latents [B, latent_size] -> the newest frame of their stack, float [B, H, W, C]
         on the 0..1 scale (not clipped: the loss is a plain squared error)."""
         x = tf.reshape(self.decoder_dense(latent), [-1, *self.grid])
@@ -176,7 +180,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
         height, width, _ = self.frame_shape
         return x[:, :height, :width]
 
-    def call(self, observations, training=False):
+    def call(self, observations: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The latents of uint8 frame stacks (see `encode`); the one input is what a
         saved policy that contains this network serves."""
         return self.encode(observations)

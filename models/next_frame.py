@@ -16,6 +16,8 @@ emits bits (tanh, Gaussian noise, straight-through sign, a share of bits flipped
 LSTM learns to predict those bits from the bottleneck; at play time the LSTM samples them.
 """
 
+from typing import Dict, Optional
+
 import tensorflow as tf
 
 from hparams.errors import UserError
@@ -23,13 +25,13 @@ from models import precision
 from models.tracking import track_layers
 
 
-def belu(x):
+def belu(x: tf.Tensor) -> tf.Tensor:
     """Bipolar ELU: ELU on half the channels, its mirror on the other half."""
     half = x.shape[-1] // 2
     return tf.concat([tf.nn.elu(x[..., :half]), -tf.nn.elu(-x[..., half:])], axis=-1)
 
 
-def median_pixel_noise(frames, probability):
+def median_pixel_noise(frames: tf.Tensor, probability: float) -> tf.Tensor:
     """Replaces each input pixel (all its channels) with probability `probability` by the
     batch median at that position: noise that looks like the static background, which
     teaches the model not to trust single pixels of its own earlier predictions."""
@@ -181,7 +183,8 @@ class NextFrameNetwork(tf.keras.Model):
             bits = tf.where(flip, -bits, bits)
         return bits
 
-    def call(self, frames, actions, target=None, training=False, temperature=1.0):
+    def call(self, frames: tf.Tensor, actions: tf.Tensor, target: Optional[tf.Tensor] = None,
+             training: bool = False, temperature: float = 1.0) -> Dict[str, tf.Tensor]:
         """Returns a dict: frame_logits [B, H, W, C, 256], reward_logits [B, classes], and for
         the stochastic model bits [B, bits] and bit_logits [B, bits] (the LSTM's)."""
         hp = self.hparams

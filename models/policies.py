@@ -11,6 +11,7 @@ import collections
 import tensorflow as tf
 
 from hparams.errors import UserError
+from hparams.hparams import HParams
 from models import catalog, conv, precision
 from models.tracking import track_layers
 
@@ -135,7 +136,8 @@ class Mlp(tf.keras.Model):
         return self.heads(x, value_features=v)
 
 
-def make_policy_network(hparams, observation_space, action_space):
+def make_policy_network(hparams: HParams, observation_space,
+                        action_space) -> tf.keras.Model:
     """The network named by `hparams.policy_network`, built for these spaces."""
     name = catalog.check_policy_network_name(hparams.policy_network)
     discrete = hasattr(action_space, "n")

@@ -6,8 +6,10 @@ not at all in a checkpoint without the optimizer). Attaching each list element a
 attribute gives it a stable name (`down_0`, `down_1`, ...) in every checkpoint.
 """
 
+from typing import Any, List
 
-def track_layers(owner, name, layers):
+
+def track_layers(owner: Any, name: str, layers: List[Any]) -> List[Any]:
     """Attaches `layers` to `owner` as `{name}_{i}` and returns the list unchanged."""
     for index, layer in enumerate(layers):
         setattr(owner, f"{name}_{index}", layer)

@@ -122,7 +122,8 @@ class TrajectoryWriter:
         self._episodes = {}  # episode id -> [raw return, clipped return, done]
         self._closed = False
 
-    def add_chunk(self, frames, actions, rewards, raw_rewards, dones, frame_numbers, episode):
+    def add_chunk(self, frames, actions, rewards, raw_rewards, dones, frame_numbers,
+                  episode: int) -> None:
         """Adds consecutive frames of one episode (all arrays of equal length)."""
         dev = len(self._writers) - 1
         shard = (self._chunks_written + dev) % len(self._writers)
