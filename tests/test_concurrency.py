@@ -1,5 +1,5 @@
-"""Stress: eight trainer processes started at once on two run directories, some killed
-with SIGKILL at random moments, all re-run until both runs finish. Each directory must end
+"""Stress: eight trainer processes started at once on two run directories, the writers
+killed with SIGKILL at random points of their runs, all re-run until both runs finish. Each directory must end
 complete and consistent: one process at a time wrote it (the others got the one-line
 "in use" error), no metric written twice or missing, every kept checkpoint loadable, the
 policy exported."""
@@ -29,17 +29,31 @@ def _start(out):
                             stderr=subprocess.PIPE, text=True)
 
 
-def _round(dirs, rng):
-    """Starts four processes per directory at once, SIGKILLs four of the eight at random
-    moments in the next 2-12 s, waits for the rest; returns (directory, outcome) pairs."""
+def _iterations_done(out):
+    """How many PPO iterations the run in `out` has recorded (its metrics file is read as
+    text: a line being written is not counted)."""
+    try:
+        with open(os.path.join(out, "metrics.jsonl")) as f:
+            return sum(1 for line in f if '"train/policy_loss"' in line and line.endswith("\n"))
+    except FileNotFoundError:
+        return 0
+
+
+def _round(dirs, rng, kill):
+    """Starts four processes per directory at once; with `kill`, SIGKILLs every process of
+    a directory still running once its run has recorded a random number of further
+    iterations (so the kill lands mid-run on any machine, however fast), else waits for
+    all; returns (directory, outcome) pairs."""
     procs = [(out, _start(out)) for out in dirs for _ in range(4)]
-    kills = {i: time.time() + rng.uniform(2, 12) for i in rng.sample(range(len(procs)), 4)}
+    kill_at = {out: rng.randint(_iterations_done(out) + 1, ITERATIONS - 1)
+               for out in dirs if kill and _iterations_done(out) < ITERATIONS - 1}
     while any(p.poll() is None for _, p in procs):
-        for i, moment in list(kills.items()):
-            if time.time() >= moment:
-                procs[i][1].send_signal(signal.SIGKILL)
-                del kills[i]
-        time.sleep(0.05)
+        for out, point in list(kill_at.items()):
+            if _iterations_done(out) >= point:
+                for proc in (p for o, p in procs if o == out and p.poll() is None):
+                    proc.send_signal(signal.SIGKILL)
+                del kill_at[out]
+        time.sleep(0.02)
     outcomes = []
     for out, proc in procs:
         stderr = proc.stderr.read()
@@ -61,10 +75,11 @@ def test_eight_processes_on_two_directories_with_kills_end_consistent(tmp_path):
     dirs = [str(tmp_path / "a"), str(tmp_path / "b")]
     rng = random.Random(0)
     finished, tried = set(), []
-    for _ in range(8):
+    for round_index in range(8):
         if finished == set(dirs):
             break
-        outcomes = _round(dirs, rng)
+        # The first two rounds kill each run part-way; the later ones let them finish.
+        outcomes = _round(dirs, rng, kill=round_index < 2)
         tried.append(outcomes)
         finished |= {out for out, outcome in outcomes if outcome == "finished"}
     summary = [sorted(outcome for _, outcome in outcomes) for outcomes in tried]
