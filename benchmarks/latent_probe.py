@@ -184,6 +184,21 @@ def reward_control(model, dev, steps=16, count=512):
           f"worst expected sum {gap:.3f} on average)", flush=True)
 
 
+def imagined_returns(env, choose, label, rollouts=2):
+    """Mean imagined return per rollout of a policy in the imagination env: `choose` maps
+    latents [N, D] to actions [N]. Measured for each constant action and random play
+    before PPO and for the trained policy after it: if a constant action earns more in
+    imagination than the trained policy, PPO is what fails, not the model."""
+    obs, _ = env.reset(seed=123)
+    total = np.zeros(env.num_envs)
+    for _ in range(rollouts * env.rollout_length):
+        obs, rewards, _, _, _ = env.step(choose(obs))
+        total += rewards
+    print(f"imagined return per {env.rollout_length}-step rollout, {label}: "
+          f"{total.mean() / rollouts:.3f}", flush=True)
+    return total.mean() / rollouts
+
+
 def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_steps=16):
     """`action_effect`'s measure on the real game: from `count` states reached by random
     play, the emulator's state is cloned and each action held for `steps` agent steps
@@ -254,6 +269,9 @@ def main():
     parser.add_argument("--reward_starts", type=float, default=0.25)
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
+    parser.add_argument("--skip_model_measures", action="store_true",
+                        help="go from the world model straight to PPO (no drift, action "
+                             "effect or reward control measures)")
     parser.add_argument("--frame_hparams", default="",
                         help="overrides of rlmb_latent's frame format for --collect_steps, "
                              "e.g. frame_height=84,frame_width=84")
@@ -273,15 +291,22 @@ def main():
     model = LatentWorldModel(wm_hp, fmt["num_actions"], frame_shape)
     wm_dir = args.wm_dir or os.path.join("/tmp", f"latent_probe_{args.game}")
     train_world_model(model, train, dev, wm_hp, args.wm_seconds, wm_dir)
-    latent_drift(model, dev)
-    action_effect(model, dev)
-    reward_control(model, dev, steps=args.rollout)
-    real_action_effect(args.game, frame_shape, reward_steps=args.rollout)
+    if not args.skip_model_measures:
+        latent_drift(model, dev)
+        action_effect(model, dev)
+        reward_control(model, dev, steps=args.rollout)
+        real_action_effect(args.game, frame_shape, reward_steps=args.rollout)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
     env = LatentImaginationEnv(model, train, args.envs, args.rollout, seed=0,
                                reward_start_fraction=args.reward_starts)
+    rng = np.random.default_rng(5)
+    for action in range(model.num_actions):
+        imagined_returns(env, lambda obs, a=action: np.full(len(obs), a),
+                         f"constant action {action}")
+    imagined_returns(env, lambda obs: rng.integers(0, model.num_actions, len(obs)),
+                     "uniform random")
     network = policies.make_policy_network(ppo_hp, env.single_observation_space,
                                            env.single_action_space)
     learner = ppo.PPOLearner(network, ppo_hp)
@@ -308,6 +333,8 @@ def main():
           f"{time.time() - began:.0f}s, {steps / (time.time() - began):.0f} steps/s",
           flush=True)
 
+    imagined_returns(env, lambda obs: network(tf.constant(obs)).logits.numpy().argmax(-1),
+                     "the trained policy, greedy")
     policy_agreement(model, network, dev)
     agent = policies.EncodedPolicy(model.network, network)
     act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))

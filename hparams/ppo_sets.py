@@ -35,6 +35,10 @@ def ppo_base() -> HParams:
         value_clipping_coef=0.0,
         max_gradients_norm=0.5,
         normalize_advantages=True,
+        # How normalize_advantages scales: "std" (each minibatch to mean 0, deviation 1)
+        # or "return_range" (DreamerV3's: divided by the rollout's 5th-to-95th percentile
+        # range of returns, at least 1; see rl/ppo.return_range_scale).
+        advantage_normalization="std",
         dropout_ppo=0.0,
         mlp_hidden_sizes=[64, 64],
         init_log_std=0.0,

@@ -164,7 +164,7 @@ class PPOLearner:
     def _train_step_impl(self, observations, actions, old_log_probs, advantages, returns,
                          old_values):
         hp = self.hparams
-        if hp.normalize_advantages:
+        if hp.normalize_advantages and hp.get("advantage_normalization", "std") == "std":
             mean, variance = tf.nn.moments(advantages, axes=[0])
             advantages = (advantages - mean) / (tf.sqrt(variance) + 1e-8)
         with tf.GradientTape() as tape:
@@ -209,19 +209,34 @@ class PPOLearner:
         Returns:
             dict of metric means over all minibatch steps.
         """
+        hp = hparams or self.hparams
+        advantages = batch["advantages"]
+        if hp.normalize_advantages and hp.get("advantage_normalization", "std") == "return_range":
+            advantages = advantages / return_range_scale(batch["returns"])
         sums, steps = {}, 0
         for index in minibatch_indices(len(batch["actions"]), hparams or self.hparams, rng):
             metrics = self._train_step(
                 tf.convert_to_tensor(batch["observations"][index]),
                 tf.convert_to_tensor(batch["actions"][index]),
                 tf.convert_to_tensor(batch["log_probs"][index]),
-                tf.convert_to_tensor(batch["advantages"][index]),
+                tf.convert_to_tensor(advantages[index]),
                 tf.convert_to_tensor(batch["returns"][index]),
                 tf.convert_to_tensor(batch["values"][index]))
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + float(value)
             steps += 1
         return {key: value / max(steps, 1) for key, value in sums.items()}
+
+
+def return_range_scale(returns: np.ndarray) -> float:
+    """DreamerV3's advantage scale: the spread of the returns (95th minus 5th percentile),
+    but never below 1. Dividing by the advantages' own deviation, as the usual PPO
+    normalization does, blows value-estimate noise up to unit size wherever rewards are
+    rare, where it then outweighs both the small, consistent advantage of moving toward a
+    distant reward and the entropy bonus; dividing by the returns' spread leaves small
+    advantages small and large ones bounded."""
+    low, high = np.percentile(returns, [5.0, 95.0])
+    return max(1.0, float(high - low))
 
 
 def minibatch_indices(size: int, hparams: HParams,

@@ -255,3 +255,41 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, caps
     reader = tf.train.load_checkpoint(os.path.join(out, "checkpoints", "ckpt-3"))
     assert reader.get_tensor("iteration/.ATTRIBUTES/VARIABLE_VALUE") == 3
     assert summary["env_steps"] == 3 * 2 * 8
+
+
+def test_return_range_scale_is_the_returns_spread_never_below_one():
+    spread = np.linspace(0.0, 10.0, 1001)
+    assert ppo.return_range_scale(spread) == pytest.approx(9.0)
+    assert ppo.return_range_scale(np.full(100, 3.0)) == 1.0
+    assert ppo.return_range_scale(spread * 0.01) == 1.0
+
+
+def _first_policy_loss(normalization, advantages, returns):
+    """The policy loss of one minibatch step on a fresh rollout (ratios all 1): minus the
+    mean of the advantages as the step used them."""
+    hp = hparams.resolve("ppo_discrete_action_base",
+                         f"advantage_normalization={normalization},optimization_epochs=1,"
+                         f"num_agents=1,optimization_batch_size={len(advantages)}")
+    space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    learner = ppo.PPOLearner(policies.make_policy_network(hp, space, gym.spaces.Discrete(2)),
+                             hp)
+    observations = np.random.default_rng(0).normal(size=(len(advantages), 4)).astype(
+        np.float32)
+    actions, log_probs, values = learner.act(observations)
+    batch = {"observations": observations, "actions": actions, "log_probs": log_probs,
+             "advantages": advantages.astype(np.float32),
+             "returns": returns.astype(np.float32), "values": values}
+    return learner.update(batch, np.random.default_rng(0))["policy_loss"]
+
+
+def test_return_range_normalization_divides_by_the_returns_spread():
+    """Advantages of 0.5 everywhere: the usual normalization makes them 0 (the mean is
+    subtracted), the return-range one divides them by the returns' spread (9) or by 1
+    where the returns spread less than 1 (small advantages stay small)."""
+    advantages = np.full(1001, 0.5)
+    spread = np.linspace(0.0, 10.0, 1001)
+    assert _first_policy_loss("std", advantages, spread) == pytest.approx(0.0, abs=1e-6)
+    assert _first_policy_loss("return_range", advantages, spread) == pytest.approx(
+        -0.5 / 9.0, rel=1e-4)
+    assert _first_policy_loss("return_range", advantages, spread * 0.01) == pytest.approx(
+        -0.5, rel=1e-4)
