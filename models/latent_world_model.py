@@ -159,7 +159,12 @@ class LatentWorldModel:
     def _losses(self, batch, every_step=False):
         hp, stack = self.hparams, self.stack_size
         imagined, real, reward_logits, done_logits = self._unroll(batch)
-        real_reward_logits = self._real_reward_logits(real, batch)
+        # The reward head on the real encodings: trained with real_reward_loss_coef, and
+        # always measured in evaluation; in a training step without the loss it would
+        # only cost time.
+        real_reward_logits = None
+        if every_step or hp.get("real_reward_loss_coef", 0.0) > 0:
+            real_reward_logits = self._real_reward_logits(real, batch)
         steps = batch["actions"].shape[1]
         batch_size = tf.shape(imagined)[0]
         chosen = self._decoded_steps(steps, every_step)
@@ -183,17 +188,20 @@ class LatentWorldModel:
                 tf.square(real[:, 1:] - tf.stop_gradient(imagined[:, 1:]))),
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=reward_classes(batch["rewards"]), logits=reward_logits)),
-            "real_reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=reward_classes(batch["rewards"]), logits=real_reward_logits)),
             "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=batch["dones"], logits=done_logits)),
         }
+        if real_reward_logits is not None:
+            losses["real_reward_loss"] = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=reward_classes(batch["rewards"]), logits=real_reward_logits))
         losses["loss"] = (hp.reconstruction_loss_coef * losses["weighted_reconstruction_loss"]
                           + hp.consistency_loss_coef * losses["consistency_loss"]
                           + hp.get("representation_loss_coef", 0.0)
                           * losses["representation_loss"]
                           + hp.reward_loss_coef * losses["reward_loss"]
-                          + hp.get("real_reward_loss_coef", 0.0) * losses["real_reward_loss"]
+                          + hp.get("real_reward_loss_coef", 0.0)
+                          * losses.get("real_reward_loss", 0.0)
                           + hp.done_loss_coef * losses["done_loss"])
         return losses, decoded, reward_logits, real_reward_logits
 

@@ -243,5 +243,6 @@ def test_real_reward_loss_trains_the_reward_head_on_real_encodings(pong_arrays):
             6, FRAME)
         for _ in range(40):
             losses = model.train_step(batch)
-        final[coef] = losses["real_reward_loss"]
+        assert ("real_reward_loss" in losses) == (coef > 0)  # not computed when unused
+        final[coef] = model.evaluate(batch)["real_reward_loss"]
     assert final[5.0] < 0.5 * final[0.0], final
