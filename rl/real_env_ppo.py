@@ -73,11 +73,8 @@ class RealEnvPPO:
                 truncated: np.ndarray, info: dict) -> None:
         """What the step after the last `act` gave (collect.collect's on_step)."""
         observations, actions, log_probs, values = self._pending
-        cut = np.logical_and(truncated, np.logical_not(terminated))
-        final = (self._encode(rollout.final_observations(info, cut)) if cut.any()
-                 else None)
         self._buffer.add(observations, actions, log_probs, values, rewards, terminated,
-                         truncated, final)
+                         truncated, info, self._encode)
         if len(self._buffer) >= self.updates.epoch_length:
             self._update(self._encode(next_frames))
 

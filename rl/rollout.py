@@ -4,7 +4,7 @@ Real Atari (problems.atari.AtariEnv), classic control (problems.gym_envs) and th
 world-model env all pass through `RolloutCollector`, so PPO cannot tell them apart.
 """
 
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import numpy as np
 
@@ -61,9 +61,7 @@ class RolloutCollector:
                 self._env_actions(actions))
             self.episodes.step(rewards, info.get("raw_reward", rewards),
                                np.logical_or(terminated, truncated))
-            cut = np.logical_and(truncated, np.logical_not(terminated))
-            final = final_observations(info, cut) if cut.any() else None
-            buffer.add(obs, actions, log_probs, values, rewards, terminated, truncated, final)
+            buffer.add(obs, actions, log_probs, values, rewards, terminated, truncated, info)
             self.observations = next_obs
         return buffer.batch(self.learner, self.observations, hparams)
 
@@ -82,16 +80,19 @@ class RolloutBuffer:
         return len(self.steps)
 
     def add(self, observations, actions, log_probs, values, rewards, terminated, truncated,
-            final_observations: Optional[np.ndarray] = None) -> None:
-        """One step of every sub-env. `final_observations`: where a sub-env was cut off
-        by a time limit (truncated, not terminated), its episode's last observation, in
-        the order of those sub-envs, for the bootstrap value."""
+            info: dict, encode: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        """One step of every sub-env, with the step's `info`. Where a sub-env was cut off
+        by a time limit (truncated, not terminated), its episode's last observation in
+        `info` gives the bootstrap value, passed through `encode` first where the policy
+        reads something else than the env's observations."""
         dones = np.logical_or(terminated, truncated)
         cut = np.logical_and(truncated, np.logical_not(terminated))
         if cut.any():
             # A time limit, not a real end: bootstrap from the final observation (the
             # next observation already belongs to the new episode).
-            self.truncations.append((len(self.steps), cut, final_observations))
+            final = final_observations(info, cut)
+            self.truncations.append((len(self.steps), cut,
+                                     encode(final) if encode else final))
         self.steps.append((observations, actions, log_probs, values, rewards, terminated,
                            dones))
 
