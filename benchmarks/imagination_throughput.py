@@ -42,7 +42,7 @@ from models import policies  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from models.world_model import WorldModel  # noqa: E402
 from problems import input_pipeline  # noqa: E402
-from rl import datagen, model_based, ppo, rollout  # noqa: E402
+from rl import datagen, loop_schedule, ppo, rollout  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 from rl.simulated_env import SimulatedBatchEnv  # noqa: E402
 
@@ -103,9 +103,9 @@ def main():
     num_actions = 6
     results = {}
 
-    wm = WorldModel(model_based.world_model_hparams(pixel_loop), num_actions, frame_shape,
+    wm = WorldModel(loop_schedule.world_model_hparams(pixel_loop), num_actions, frame_shape,
                     pixel_loop.generative_model)
-    pixel_ppo = model_based.ppo_hparams(pixel_loop)
+    pixel_ppo = loop_schedule.ppo_hparams(pixel_loop)
     pixel_env = SimulatedBatchEnv(wm, arrays, pixel_loop.simulated_batch_size,
                                   pixel_loop.simulated_rollout_length, num_actions,
                                   pixel_loop.frame_stack_size)

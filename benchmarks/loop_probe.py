@@ -38,7 +38,7 @@ from models import policies  # noqa: E402
 from models.world_model import WorldModel  # noqa: E402
 from hparams.hparams import HParams  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
-from rl import evaluation, model_based, ppo, rollout  # noqa: E402
+from rl import evaluation, loop_schedule, ppo, rollout  # noqa: E402
 from rl.simulated_env import SimulatedBatchEnv, rewarded_starts  # noqa: E402
 
 
@@ -96,11 +96,11 @@ def main():
     tree = json.load(open(os.path.join(args.output_dir, "hparams.json")))["loop_hparams"]
     loop = HParams(**{k: v for k, v in tree.items() if not k.endswith("_resolved")})
     game = loop.game
-    dataset = model_based.dataset_name(game)
+    dataset = loop_schedule.dataset_name(game)
     data_dir = os.path.join(args.output_dir, "data")
     arrays = input_pipeline.load_split(data_dir, dataset, "train")
     num_actions = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
-    world_model = WorldModel(model_based.world_model_hparams(loop), num_actions,
+    world_model = WorldModel(loop_schedule.world_model_hparams(loop), num_actions,
                              arrays["frame"].shape[1:], loop.generative_model)
     checkpoints = os.path.join(args.output_dir, "world_model", "checkpoints")
     path = tf.train.latest_checkpoint(checkpoints)
@@ -135,7 +135,7 @@ def main():
               f"{1000 * seconds:.1f} ms per call", flush=True)
     if args.skip_ppo:
         return
-    hp = model_based.ppo_hparams(loop)
+    hp = loop_schedule.ppo_hparams(loop)
     config = atari.AtariConfig.from_hparams(game, loop)
     tf.random.set_seed(0)
     network = policies.make_policy_network(

@@ -88,7 +88,7 @@ def resolve(name: str, overrides: str = "") -> HParams:
 
     A loop set (one that names a PPO set) also takes `ppo_<field>` for every field of its
     PPO set, typed by that set's value: `ppo_entropy_loss_coef=0.02` sets the PPO set's
-    entropy_loss_coef inside the world model (see rl/model_based.ppo_hparams).
+    entropy_loss_coef inside the world model (see rl/loop_schedule.ppo_hparams).
     """
     hparams = get(name)
     if "ppo_params" in hparams:

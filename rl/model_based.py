@@ -26,12 +26,12 @@ import tensorflow as tf
 
 import hparams as hparams_lib
 from hparams import HParams
-from models import catalog, policies, precision, saved_policy, seeding
+from models import catalog, policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
-from rl import baselines, cli, datagen, evaluation, plot, ppo, ppo_loop, real_env_ppo
-from rl import rollout, run_dir
+from rl import baselines, cli, datagen, evaluation, loop_schedule, plot, ppo, ppo_loop
+from rl import real_env_ppo, rollout, run_dir
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
 from rl import world_model_eval, world_model_trainer
@@ -39,70 +39,6 @@ from rl.imagination_env import LatentImaginationEnv
 from rl.simulated_env import SimulatedBatchEnv
 
 STATE_FILE = "loop_state.json"
-
-
-def dataset_name(game: str) -> str:
-    return f"rlmb_{game}"
-
-
-def ppo_hparams(loop: HParams) -> HParams:
-    """The PPO set inside the world model: the named set, with every loop field
-    `ppo_<field>` that names one of its fields (as the original passed them all), its
-    sub-env count from simulated_batch_size and its planned iterations from the
-    loop's epoch schedule."""
-    name = hparams_lib.ppo_set_name(loop)
-    if not name:
-        raise hparams_lib.UserError("the loop set names no PPO set (base_algo_params or "
-                                    "ppo_params)")
-    hp = hparams_lib.get(name)
-    for key, value in loop.values().items():
-        field = key[len("ppo_"):]
-        if key.startswith("ppo_") and field in hp and \
-                field not in hparams_lib.LOOP_OWNED_PPO_FIELDS:
-            hp.set_hparam(field, value)
-    hp.num_agents = loop.simulated_batch_size
-    hp.epochs_num = planned_ppo_iterations(loop)
-    return hp
-
-
-def world_model_hparams(loop: HParams) -> HParams:
-    """The world model's set, named by generative_model_params, with the loop's
-    generative_model_compute_dtype when that is set (so a CPU without bfloat16
-    instructions can run a bfloat16 set such as next_frame_cpu in float32)."""
-    hp = hparams_lib.get(loop.generative_model_params)
-    dtype = loop.get("generative_model_compute_dtype", "")
-    if dtype:
-        precision.keras_dtype(dtype, "generative_model_compute_dtype")  # checks the value
-        hp.compute_dtype = dtype
-    return hp
-
-
-def ppo_iterations_in_epoch(loop: HParams, epoch: int) -> int:
-    iterations = loop.ppo_epochs_num
-    if epoch in loop.ppo_long_epochs:
-        iterations *= 2
-    if epoch == loop.epochs - 1:
-        iterations *= loop.ppo_last_epoch_multiplier
-    return iterations
-
-
-def planned_ppo_iterations(loop: HParams) -> int:
-    return sum(ppo_iterations_in_epoch(loop, e) for e in range(loop.epochs))
-
-
-def world_model_steps_until(loop: HParams, epoch: int) -> int:
-    """Cumulative world-model steps at the end of `epoch` (steps accumulate; listed
-    epochs train initial_epoch_train_steps_multiplier times as long)."""
-    total = 0
-    for e in range(epoch + 1):
-        multiplier = (loop.initial_epoch_train_steps_multiplier
-                      if e in loop.train_steps_multiplier_epochs else 1)
-        total += loop.model_train_steps * multiplier
-    return total
-
-
-def steps_per_collection(loop: HParams) -> int:
-    return max(1, loop.num_real_env_frames // loop.epochs)
 
 
 def start_arrays(arrays: Dict[str, np.ndarray], all_epochs: bool) -> Dict[str, np.ndarray]:
@@ -147,13 +83,13 @@ class ModelBasedLoop:
         self.game = atari.check_game(loop.game)
         record = {"seed": seed, "loop_hparams": hparams_lib.resolve_tree(loop)}
         run_dir.prepare(output_dir, record, command_line)
-        self.wm_hparams = world_model_hparams(loop)
+        self.wm_hparams = loop_schedule.world_model_hparams(loop)
         catalog.check_world_model_name(loop.generative_model, self.wm_hparams)
         self.latent = catalog.is_latent(loop.generative_model)
-        self.ppo = ppo_hparams(loop)
+        self.ppo = loop_schedule.ppo_hparams(loop)
         self.config = atari.AtariConfig.from_hparams(self.game, loop)
         self.data_dir = os.path.join(output_dir, "data")
-        self.dataset = dataset_name(self.game)
+        self.dataset = loop_schedule.dataset_name(self.game)
         self.state = LoopState(os.path.join(output_dir, STATE_FILE))
         self.learner = None
         self.world_model = None
@@ -175,7 +111,7 @@ class ModelBasedLoop:
         what it collects (rl/real_env_ppo.py)."""
         def run():
             dataset_files.remove_incomplete_epoch(self.data_dir, self.dataset, index)
-            steps = steps_per_collection(self.loop)
+            steps = loop_schedule.steps_per_collection(self.loop)
             policy, learning = None, None
             if index > 0:
                 learning = self._real_env_learning(index)
@@ -248,7 +184,7 @@ class ModelBasedLoop:
 
     def train_world_model(self, epoch: int) -> None:
         def run():
-            target = world_model_steps_until(self.loop, epoch)
+            target = loop_schedule.world_model_steps_until(self.loop, epoch)
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] world model: training to step "
                   f"{target}", flush=True)
             arrays = self._data_arrays()
@@ -271,7 +207,8 @@ class ModelBasedLoop:
             world_model = self._world_model()
             learner = self._learner()
             start = int(self.checkpointer.iteration.numpy())
-            stop = sum(ppo_iterations_in_epoch(self.loop, e) for e in range(epoch + 1))
+            stop = sum(loop_schedule.ppo_iterations_in_epoch(self.loop, e)
+                       for e in range(epoch + 1))
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] PPO in the world model: "
                   f"iterations {start + 1}..{stop}", flush=True)
             env = self._simulated_env(world_model, seed=self.seed * 1000 + start)

@@ -133,23 +133,23 @@ def test_resolve_tree_expands_named_subsets():
 
 
 def test_every_ppo_field_is_a_loop_knob():
-    from rl import model_based
+    from rl import loop_schedule
 
     loop = hparams.resolve("rlmb_latent", "ppo_entropy_loss_coef=0.02,"
                            "ppo_optimization_epochs=2,ppo_mlp_hidden_sizes=[64,64]")
-    ppo = model_based.ppo_hparams(loop)
+    ppo = loop_schedule.ppo_hparams(loop)
     assert ppo.entropy_loss_coef == 0.02 and isinstance(ppo.entropy_loss_coef, float)
     assert ppo.optimization_epochs == 2 and ppo.mlp_hidden_sizes == [64, 64]
     # Fields the loop set already had keep their meaning; the rest come from the PPO set.
     assert ppo.learning_rate == loop.ppo_learning_rate
     assert ppo.epoch_length == loop.ppo_epoch_length == 32
     assert ppo.num_agents == loop.simulated_batch_size
-    assert ppo.epochs_num == model_based.planned_ppo_iterations(loop)
+    assert ppo.epochs_num == loop_schedule.planned_ppo_iterations(loop)
     assert ppo.clipping_coef == hparams.get("ppo_latent").clipping_coef
     # The PPO set named in the same overrides decides which fields exist.
     pixel = hparams.resolve("rlmb_base", "base_algo_params=,ppo_params=ppo_pong_base,"
                             "ppo_entropy_loss_coef=0.05")
-    assert model_based.ppo_hparams(pixel).entropy_loss_coef == 0.05
+    assert loop_schedule.ppo_hparams(pixel).entropy_loss_coef == 0.05
 
 
 @pytest.mark.parametrize("override, message", [

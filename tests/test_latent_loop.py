@@ -90,18 +90,18 @@ def test_exported_latent_policy_plays_from_raw_frames(latent_loop_run):
     from models import policies, saved_policy
     from models.latent_world_model import LatentWorldModel
     from problems import input_pipeline
-    from rl import model_based
+    from rl import loop_schedule
 
     out, _, _ = latent_loop_run
     loop = hparams.resolve("rlmb_latent_tiny", "game=pong")
     arrays = input_pipeline.load_split(os.path.join(out, "data"), "rlmb_pong", "train")
     frame_shape = arrays["frame"].shape[1:]
     assert frame_shape == (52, 40, 1)
-    model = LatentWorldModel(model_based.world_model_hparams(loop), 6, frame_shape)
+    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), 6, frame_shape)
     model.checkpoint.restore(tf.train.latest_checkpoint(
         os.path.join(out, "world_model", "checkpoints"))).expect_partial()
     space = gym.spaces.Box(-1.0, 1.0, (model.hparams.latent_size,), np.float32)
-    network = policies.make_policy_network(model_based.ppo_hparams(loop), space,
+    network = policies.make_policy_network(loop_schedule.ppo_hparams(loop), space,
                                            gym.spaces.Discrete(6))
     tf.train.Checkpoint(network=network).restore(tf.train.latest_checkpoint(
         os.path.join(out, "policy_checkpoints"))).expect_partial()

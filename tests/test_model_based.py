@@ -15,7 +15,7 @@ import pytest
 import hparams
 from models.world_model import WorldModel
 from problems import dataset_files, input_pipeline
-from rl import model_based, ppo, rollout
+from rl import loop_schedule, ppo, rollout
 from rl.metrics import read_metrics
 from rl.simulated_env import SimulatedBatchEnv, rewarded_starts
 from tests.conftest import REPO, run_module
@@ -109,22 +109,22 @@ def test_ppo_collects_from_the_simulated_env(trained_world_model):
 
 def test_schedule_helpers():
     loop = hparams.get("rlmb_base")
-    assert model_based.steps_per_collection(loop) == 6400
+    assert loop_schedule.steps_per_collection(loop) == 6400
     # 15K steps, x3 at epochs 0 and 1: 45K, 90K, then 105K at epoch 2.
-    assert [model_based.world_model_steps_until(loop, e) for e in range(3)] == \
+    assert [loop_schedule.world_model_steps_until(loop, e) for e in range(3)] == \
         [45000, 90000, 105000]
-    assert model_based.ppo_iterations_in_epoch(loop, 14) == 3000
-    assert model_based.ppo_hparams(loop).num_agents == 16
+    assert loop_schedule.ppo_iterations_in_epoch(loop, 14) == 3000
+    assert loop_schedule.ppo_hparams(loop).num_agents == 16
 
 
 def test_loop_can_set_the_world_models_compute_dtype():
     cpu_loop = hparams.get("rlmb_cpu")
-    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "auto"  # the set's
+    assert loop_schedule.world_model_hparams(cpu_loop).compute_dtype == "auto"  # the set's
     cpu_loop.generative_model_compute_dtype = "float32"
-    assert model_based.world_model_hparams(cpu_loop).compute_dtype == "float32"
+    assert loop_schedule.world_model_hparams(cpu_loop).compute_dtype == "float32"
     cpu_loop.generative_model_compute_dtype = "float16"
     with pytest.raises(hparams.UserError, match="generative_model_compute_dtype must be"):
-        model_based.world_model_hparams(cpu_loop)
+        loop_schedule.world_model_hparams(cpu_loop)
 
 
 @pytest.fixture(scope="module")

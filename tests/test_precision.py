@@ -60,6 +60,6 @@ def test_the_cpu_sets_ask_for_auto():
     assert hparams.get("next_frame_cpu").compute_dtype == "auto"
     assert hparams.get("next_frame_cpu_small_frames").compute_dtype == "auto"
     loop = hparams.resolve("rlmb_cpu", "generative_model_compute_dtype=bfloat16")
-    from rl import model_based
+    from rl import loop_schedule
 
-    assert model_based.world_model_hparams(loop).compute_dtype == "bfloat16"
+    assert loop_schedule.world_model_hparams(loop).compute_dtype == "bfloat16"
