@@ -61,6 +61,9 @@ def latent_dynamics_cpu() -> HParams:
         # latent to the next), beside the imagined ones (models/latent_world_model.py).
         real_reward_loss_coef=0.0,
         done_loss_coef=0.1,
+        # True: the episode-end head also learns the steps that lose a life, so imagined
+        # rollouts end there (models/latent_world_model._episode_ends).
+        done_on_life_loss=False,
         learning_rate=6e-4,
         learning_rate_warmup_steps=200,
         # Gradient norms run to 5-60 in the first thousand steps; a clip at 10 would

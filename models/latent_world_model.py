@@ -189,7 +189,7 @@ class LatentWorldModel:
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=reward_classes(batch["rewards"]), logits=reward_logits)),
             "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=batch["dones"], logits=done_logits)),
+                labels=self._episode_ends(batch), logits=done_logits)),
         }
         if real_reward_logits is not None:
             losses["real_reward_loss"] = tf.reduce_mean(
@@ -204,6 +204,16 @@ class LatentWorldModel:
                           * losses.get("real_reward_loss", 0.0)
                           + hp.done_loss_coef * losses["done_loss"])
         return losses, decoded, reward_logits, real_reward_logits
+
+    def _episode_ends(self, batch):
+        """What the episode-end head learns: the data's episode ends, and with
+        done_on_life_loss also the steps that lose a life. An imagined rollout then ends
+        where the agent would lose a life, so PPO, which gets no value past an end, learns
+        that a lost life costs every reward after it (the trick of IRIS, TWM and STORM on
+        small budgets); the real episodes, scored in full, are unchanged."""
+        if self.hparams.get("done_on_life_loss", False) and "lives_lost" in batch:
+            return tf.maximum(batch["dones"], batch["lives_lost"])
+        return batch["dones"]
 
     def _real_reward_logits(self, real, batch):
         """The reward head on the encodings of the real stacks, each step from the real

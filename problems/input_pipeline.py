@@ -28,6 +28,8 @@ _FEATURES = {
     "frame_number": tf.io.FixedLenFeature([], tf.int64),
     "episode": tf.io.FixedLenFeature([], tf.int64),
     "epoch": tf.io.FixedLenFeature([], tf.int64),
+    # Shards written before lives were recorded read as 0 throughout: no life lost.
+    "lives": tf.io.FixedLenFeature([], tf.int64, default_value=0),
 }
 
 
@@ -207,16 +209,22 @@ def gather_sequences(arrays: Arrays, starts: np.ndarray, stack_size: int,
                      steps: int) -> Arrays:
     """The sequences beginning at `starts` (from window_starts(..., stack_size + steps - 1)),
     for multi-step latent models: frames [B, stack + steps, H, W, C]; actions, rewards
-    (clipped) and dones [B, steps], where step k is taken from the stack of frames
-    k .. k + stack - 1 (its action and reward are those of frame k + stack - 1) and
-    reaches frame k + stack (done where that frame ends its episode)."""
+    (clipped), dones and lives_lost [B, steps], where step k is taken from the stack of
+    frames k .. k + stack - 1 (its action and reward are those of frame k + stack - 1) and
+    reaches frame k + stack (done where that frame ends its episode; lives_lost where the
+    game's lives counter drops from frame k + stack - 1 to it)."""
     index = starts[:, None] + np.arange(stack_size + steps)
     acted = index[:, stack_size - 1:-1]
+    reached = index[:, stack_size:]
+    lives = arrays.get("lives")
+    lost = (np.zeros(reached.shape, np.float32) if lives is None
+            else (lives[reached] < lives[acted]).astype(np.float32))
     return {
         "frames": arrays["frame"][index],
         "actions": arrays["action"][acted],
         "rewards": arrays["reward"][acted],
-        "dones": arrays["done"][index[:, stack_size:]].astype(np.float32),
+        "dones": arrays["done"][reached].astype(np.float32),
+        "lives_lost": lost,
     }
 
 

@@ -123,8 +123,12 @@ class TrajectoryWriter:
         self._closed = False
 
     def add_chunk(self, frames, actions, rewards, raw_rewards, dones, frame_numbers,
-                  episode: int) -> None:
-        """Adds consecutive frames of one episode (all arrays of equal length)."""
+                  episode: int, lives=None) -> None:
+        """Adds consecutive frames of one episode (all arrays of equal length). `lives`:
+        the game's lives counter in each frame, where the game has one (0 if not given),
+        from which a reader finds the steps that lose a life."""
+        if lives is None:
+            lives = np.zeros(len(frames), np.int64)
         dev = len(self._writers) - 1
         shard = (self._chunks_written + dev) % len(self._writers)
         self._chunks_written += 1
@@ -139,6 +143,7 @@ class TrajectoryWriter:
                 "frame_number": _int_feature([int(frame_numbers[i])]),
                 "episode": _int_feature([int(episode)]),
                 "epoch": _int_feature([self.epoch]),
+                "lives": _int_feature([int(lives[i])]),
             }))
             writer.write(example.SerializeToString())
         split = DEV if shard == len(self._writers) - 1 else TRAIN

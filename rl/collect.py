@@ -13,9 +13,10 @@ class _EpisodeChunk:
 
     def __init__(self):
         self.frames, self.actions, self.rewards, self.raw_rewards = [], [], [], []
-        self.dones, self.frame_numbers = [], []
+        self.dones, self.frame_numbers, self.lives = [], [], []
 
-    def add(self, frame, action, reward, raw_reward, done, frame_number):
+    def add(self, frame, action, reward, raw_reward, done, frame_number, lives):
+        self.lives.append(lives)
         self.frames.append(frame)
         self.actions.append(action)
         self.rewards.append(reward)
@@ -78,7 +79,9 @@ def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, wri
             (rl/real_env_ppo.py).
     """
     num_envs = env.num_envs
-    obs, _ = env.reset()
+    obs, info = env.reset()
+    # The lives counter of each sub-env's current frame (0 for a game without one).
+    lives = np.asarray(info.get("lives", np.zeros(num_envs)), np.int64)
     chunks = [_EpisodeChunk() for _ in range(num_envs)]
     episode_ids = [first_episode_id + i for i in range(num_envs)]
     next_episode_id = first_episode_id + num_envs
@@ -89,7 +92,7 @@ def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, wri
         chunk = chunks[i]
         if len(chunk):
             writer.add_chunk(chunk.frames, chunk.actions, chunk.rewards, chunk.raw_rewards,
-                             chunk.dones, chunk.frame_numbers, episode_ids[i])
+                             chunk.dones, chunk.frame_numbers, episode_ids[i], chunk.lives)
         chunks[i] = _EpisodeChunk()
 
     steps = 0
@@ -101,23 +104,26 @@ def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, wri
             on_step(next_obs, rewards, terminated, truncated, info)
         frame_numbers = episodes.length.copy()
         ended = dict(episodes.step(rewards, raw_rewards, terminated | truncated))
+        next_lives = np.asarray(info.get("lives", np.zeros(num_envs)), np.int64)
         for i in range(num_envs):
             chunks[i].add(obs[i, -1].copy(), actions[i], rewards[i], raw_rewards[i], False,
-                          frame_numbers[i])
+                          frame_numbers[i], lives[i])
             if i in ended:
+                # The ended episode's last frame; its counter is the game-over one (0),
+                # while info already holds the new episode's.
                 last = info["final_obs"][i, -1].copy()
-                chunks[i].add(last, 0, 0, 0.0, True, frame_numbers[i] + 1)
+                chunks[i].add(last, 0, 0, 0.0, True, frame_numbers[i] + 1, 0)
                 flush(i)
                 episode_ids[i] = next_episode_id
                 next_episode_id += 1
             elif len(chunks[i]) >= chunk_length:
                 flush(i)
-        obs = next_obs
+        obs, lives = next_obs, next_lives
         steps += num_envs
         progress.update(min(steps, num_steps))
     for i in range(num_envs):
         # The current frame of a running episode: no action was taken in it yet.
-        chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, episodes.length[i])
+        chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, episodes.length[i], lives[i])
         flush(i)
     progress.finish()
     return steps

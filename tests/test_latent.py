@@ -34,6 +34,12 @@ def test_gather_sequences_indexing():
     assert seq["actions"].tolist() == [[103, 104, 105], [108, 109, 110]]
     assert seq["rewards"].tolist() == [[203, 204, 205], [208, 209, 210]]
     assert seq["dones"].tolist() == [[0, 0, 0], [0, 0, 1]]
+    assert seq["lives_lost"].tolist() == [[0, 0, 0], [0, 0, 0]]  # no lives recorded
+    arrays["lives"] = np.array([3, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 0])
+    seq = input_pipeline.gather_sequences(arrays, np.array([0, 5]), stack_size=4, steps=3)
+    # Lives go from frame 4 to 5, 8 to 9 and 10 to 11: step 1 of the first sequence
+    # (taken in frame 4), steps 0 and 2 of the second (taken in frames 8 and 10).
+    assert seq["lives_lost"].tolist() == [[0, 1, 0], [1, 0, 1]]
 
 
 def test_rewarded_sequence_starts():
@@ -246,3 +252,20 @@ def test_real_reward_loss_trains_the_reward_head_on_real_encodings(pong_arrays):
         assert ("real_reward_loss" in losses) == (coef > 0)  # not computed when unused
         final[coef] = model.evaluate(batch)["real_reward_loss"]
     assert final[5.0] < 0.5 * final[0.0], final
+
+
+def test_done_on_life_loss_teaches_the_episode_end_head_the_lost_lives():
+    """With done_on_life_loss the episode-end loss counts a lost life as an end; without,
+    the same batch's lost lives are no ends."""
+    arrays = {"frame": np.zeros((12,) + FRAME, np.uint8), "action": np.zeros(12, np.int32),
+              "reward": np.zeros(12, np.int32), "done": np.zeros(12, np.int32),
+              "lives": np.array([3, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1])}
+    batch = {k: tf.constant(v) for k, v in input_pipeline.gather_sequences(
+        arrays, np.array([0, 5]), 4, 3).items()}
+    ends = {}
+    for flag in (False, True):
+        model = LatentWorldModel(hparams.resolve("latent_dynamics_tiny",
+                                                 f"done_on_life_loss={flag}"), 6, FRAME)
+        ends[flag] = model._episode_ends(batch).numpy().tolist()
+    assert ends[False] == [[0, 0, 0], [0, 0, 0]]
+    assert ends[True] == [[0, 1, 0], [1, 0, 0]]

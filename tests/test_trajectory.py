@@ -265,3 +265,27 @@ def test_a_damaged_stats_file_is_one_line(tmp_path, damage, message):
     with pytest.raises(UserError, match=message) as error:
         dataset_files.dataset_stats(str(tmp_path), "hand")
     assert "collect it again" in str(error.value) and path in str(error.value)
+
+
+def test_lives_are_recorded_and_read_back_where_the_game_has_them(tmp_path):
+    """Breakout has 5 lives: the records hold the counter of each frame, it only falls
+    within an episode, and old shards without the field read as 0."""
+    config = atari.AtariConfig.from_hparams("breakout", hparams.get("atari_simple"))
+    env = atari.AtariEnv(config, 2, seed=0)
+    writer = trajectory.TrajectoryWriter(str(tmp_path), "lives", 0, config.to_dict(),
+                                         num_train_shards=1)
+    collect.collect(env, collect.random_policy(4, 0), 1200, writer, first_episode_id=0)
+    writer.close()
+    arrays = input_pipeline.load_split(str(tmp_path), "lives", "train")
+    order = np.lexsort((arrays["frame_number"], arrays["episode"]))
+    lives, episode = arrays["lives"][order], arrays["episode"][order]
+    same = episode[1:] == episode[:-1]
+    assert lives.max() == 5
+    assert np.all(lives[1:][same] <= lives[:-1][same])  # never regained in an episode
+    assert np.any(lives[1:][same] < lives[:-1][same])  # random play loses some
+    old = trajectory.TrajectoryWriter(str(tmp_path), "old", 0, config.to_dict(),
+                                      num_train_shards=1)
+    old.add_chunk(np.zeros((2, 4, 4, 3), np.uint8), [0, 0], [0, 0], [0, 0], [0, 0], [0, 1], 0)
+    old.close()
+    assert input_pipeline.load_split(str(tmp_path), "old", "train")["lives"].tolist() in (
+        [0, 0], [])
