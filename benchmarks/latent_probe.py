@@ -4,9 +4,13 @@ train PPO in imagination, score the policy on the real game.
 1. the latent model (a latent_dynamics set) trains on the dataset's train split for
    --wm_seconds (or resumes from --wm_dir), printing losses and the dev split's
    per-step imagination metrics beside copying the last frame;
-   then how far 32 imagined steps drift from the real encodings;
-2. PPO (an MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
-   simulated steps/s with updates, the action mix and the imagined reward;
+   then how far 32 imagined steps drift from the real encodings, what the actions
+   change and control in imagination and in the game (--skip_model_measures leaves
+   these out);
+2. the imagined return per rollout of each constant action and of random play; PPO (an
+   MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
+   simulated steps/s with updates, the action mix and the imagined reward; then the
+   trained greedy policy's imagined return from the same starts as the constant actions;
 3. how often the policy picks on imagined latents the action it picks on the real
    encodings of the same states (against agreement by chance);
 4. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
@@ -21,7 +25,7 @@ Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 5
            [--dataset gym_pong_random]
            [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
            [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
-           [--frame_hparams frame_height=84,frame_width=84]
+           [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
 """
 
 import argparse
