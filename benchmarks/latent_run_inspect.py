@@ -1,0 +1,93 @@
+"""Looks inside a finished (or paused) rlmb_latent run: does its policy read the encodings
+of real frames as it reads the latents it was trained on?
+
+From --count states of the dev split of the run's latest collection, the world model
+imagines --steps steps along the real actions. Printed per step: the policy's mean
+entropy on the real encodings and on the imagined latents, how often its greedy actions
+agree, its greedy action shares on both, and how far imagination drifted (squared
+distance over the real latents' variance; 1 is as far as an unrelated state).
+
+Usage: python benchmarks/latent_run_inspect.py OUTPUT_DIR --game freeway
+           [--loop_hparams_set rlmb_latent] [--loop_hparams ...] [--steps 32] [--count 256]
+"""
+
+import argparse
+import os
+import sys
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rl import runtime  # noqa: E402
+
+runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
+
+import hparams  # noqa: E402
+from models import policies  # noqa: E402
+from models.latent_world_model import LatentWorldModel  # noqa: E402
+from problems import dataset_files, input_pipeline  # noqa: E402
+from rl import loop_schedule  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("output_dir")
+    parser.add_argument("--game", required=True)
+    parser.add_argument("--loop_hparams_set", default="rlmb_latent")
+    parser.add_argument("--loop_hparams", default="")
+    parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--count", type=int, default=256)
+    args = parser.parse_args()
+    overrides = ",".join(filter(None, [f"game={args.game}", args.loop_hparams]))
+    loop = hparams.resolve(args.loop_hparams_set, overrides)
+    data_dir = os.path.join(args.output_dir, "data")
+    dataset = loop_schedule.dataset_name(args.game)
+    fmt = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]
+    num_actions = fmt["num_actions"]
+    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), num_actions,
+                             (fmt["height"], fmt["width"], fmt["channels"]))
+    model.checkpoint.restore(tf.train.latest_checkpoint(
+        os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
+    size = model.hparams.latent_size
+    network = policies.make_policy_network(loop_schedule.ppo_hparams(loop),
+                                           gym.spaces.Box(-1.0, 1.0, (size,), np.float32),
+                                           gym.spaces.Discrete(num_actions))
+    network(tf.zeros((1, size)))
+    tf.train.Checkpoint(network=network).restore(tf.train.latest_checkpoint(
+        os.path.join(args.output_dir, "policy_checkpoints"))).expect_partial()
+
+    latest = dataset_files.list_epochs(data_dir, dataset)[-1]
+    dev = input_pipeline.load_split(data_dir, dataset, "dev", [latest])
+    batch = input_pipeline.sequence_sampler(dev, model.stack_size, args.steps, args.count,
+                                            seed=2)()
+    imagined = model._unroll(batch)[0].numpy()
+    frames = batch["frames"].numpy()
+    real = np.stack([model.encode(frames[:, j:j + model.stack_size])
+                     for j in range(args.steps + 1)], 1)
+
+    def read(latents):
+        logits = network(tf.constant(latents.reshape(-1, size))).logits
+        probs = tf.nn.softmax(logits).numpy()
+        entropy = -(probs * np.log(probs + 1e-9)).sum(-1)
+        return entropy.reshape(latents.shape[:2]), probs.argmax(-1).reshape(latents.shape[:2])
+
+    entropy_real, greedy_real = read(real)
+    entropy_imagined, greedy_imagined = read(imagined)
+    variance = real.var(axis=(0, 1)).mean()
+    shown = sorted({1, 4, 16, args.steps} & set(range(1, args.steps + 1)))
+    print(f"run {args.output_dir}, collection {latest}, {args.count} dev states")
+    for k in shown:
+        drift = ((imagined[:, k] - real[:, k]) ** 2).mean() / variance
+        print(f"step {k}: entropy real {entropy_real[:, k].mean():.3f}, imagined "
+              f"{entropy_imagined[:, k].mean():.3f}; greedy agreement "
+              f"{(greedy_real[:, k] == greedy_imagined[:, k]).mean():.3f}; drift {drift:.3f}")
+    for name, greedy in (("real", greedy_real), ("imagined", greedy_imagined)):
+        shares = np.bincount(greedy.ravel(), minlength=num_actions) / greedy.size
+        print(f"greedy action shares on the {name} latents: {np.round(shares, 3).tolist()}")
+
+
+if __name__ == "__main__":
+    main()
