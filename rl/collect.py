@@ -16,13 +16,13 @@ class _EpisodeChunk:
         self.dones, self.frame_numbers, self.lives = [], [], []
 
     def add(self, frame, action, reward, raw_reward, done, frame_number, lives):
-        self.lives.append(lives)
         self.frames.append(frame)
         self.actions.append(action)
         self.rewards.append(reward)
         self.raw_rewards.append(raw_reward)
         self.dones.append(done)
         self.frame_numbers.append(frame_number)
+        self.lives.append(lives)
 
     def __len__(self):
         return len(self.frames)

@@ -209,12 +209,15 @@ class PPOLearner:
         Returns:
             dict of metric means over all minibatch steps.
         """
-        hp = hparams or self.hparams
+        # The learner's own set decides how advantages are normalized, here and in the
+        # minibatch step alike; `hparams` only shapes the epochs and minibatches.
+        own = self.hparams
         advantages = batch["advantages"]
-        if hp.normalize_advantages and hp.get("advantage_normalization", "std") == "return_range":
+        if own.normalize_advantages and own.get("advantage_normalization",
+                                                "std") == "return_range":
             advantages = advantages / return_range_scale(batch["returns"])
         sums, steps = {}, 0
-        for index in minibatch_indices(len(batch["actions"]), hparams or self.hparams, rng):
+        for index in minibatch_indices(len(batch["actions"]), hparams or own, rng):
             metrics = self._train_step(
                 tf.convert_to_tensor(batch["observations"][index]),
                 tf.convert_to_tensor(batch["actions"][index]),
