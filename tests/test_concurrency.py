@@ -1,8 +1,8 @@
 """Stress: eight trainer processes started at once on two run directories, the writers
-killed with SIGKILL at random points of their runs, all re-run until both runs finish. Each directory must end
-complete and consistent: one process at a time wrote it (the others got the one-line
-"in use" error), no metric written twice or missing, every kept checkpoint loadable, the
-policy exported."""
+killed with SIGKILL at random points of their runs, all re-run until both runs finish.
+Each directory must end complete and consistent: one process at a time wrote it (the
+others got the one-line "in use" error), no metric written twice or missing, every kept
+checkpoint loadable, the policy exported."""
 
 import os
 import random
