@@ -5,8 +5,8 @@ train PPO in imagination, score the policy on the real game.
    --wm_seconds (or resumes from --wm_dir), printing losses and the dev split's
    per-step imagination metrics beside copying the last frame;
    then how far 32 imagined steps drift from the real encodings, what the actions
-   change and control in imagination and in the game (--skip_model_measures leaves
-   these out);
+   change and control in imagination and in the game, and how often the model's best
+   held action is the game's (--skip_model_measures leaves these out);
 2. the imagined return per rollout of each constant action and of random play; PPO (an
    MLP on the latent) trains in LatentImaginationEnv for --ppo_seconds, printing
    simulated steps/s with updates, the action mix and the imagined reward; then the
@@ -203,32 +203,96 @@ def imagined_returns(env, choose, label, rollouts=2):
     return total.mean() / rollouts
 
 
-def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_steps=16):
-    """`action_effect`'s measure on the real game: from `count` states reached by random
-    play, the emulator's state is cloned and each action held for `steps` agent steps
-    (frame skip 4, the max of the last two frames, gray, resized as the probe's frames);
-    the mean absolute difference between the resulting frames of every pair of actions
-    (0..1 scale). What a model that knew exactly what the actions do would show."""
+def _new_game(game, seed):
+    """The game in an ALE interface of its own, whose state can be cloned: no sticky
+    actions, as the toolkit's env."""
     import ale_py
-    import cv2
 
     ale = ale_py.ALEInterface()
     ale.setInt("random_seed", seed)
     ale.setFloat("repeat_action_probability", 0.0)
     ale.setLoggerMode(ale_py.LoggerMode.Error)
     ale.loadROM(ale_py.roms.get_rom_path(game))
+    return ale
+
+
+def _agent_step(ale, action, frame_shape):
+    """One agent step as the toolkit's env takes it (frame skip 4, the max of the last two
+    gray screens, area-resized to `frame_shape`): (frame uint8 [H, W], summed reward)."""
+    import cv2
+
+    screens, reward = [], 0
+    for _ in range(4):
+        reward += ale.act(action)
+        screens.append(ale.getScreenGrayscale())
+    frame = np.maximum(screens[-2], screens[-1])
+    height, width = frame_shape[:2]
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA), reward
+
+
+def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed=0):
+    """Whether the model knows which action wins, not only that actions differ: from
+    `count` states of the game reached by held-random play, each action is held `steps`
+    agent steps in the game (from the cloned state) and in imagination (from the
+    encoding of the state's last 4 frames). Over the states where the game's summed
+    clipped rewards differ between actions: how often the model's best action (by
+    expected reward) is one of the game's best, against a random pick's chance."""
+    ale = _new_game(game, seed)
     actions = ale.getMinimalActionSet()
     rng = np.random.default_rng(seed)
-    height, width = frame_shape[:2]
+    stack = [np.zeros(frame_shape[:2], np.uint8)] * model.stack_size
+    held, left = 0, 0
+    game_sums, model_sums = [], []
+    for _ in range(count):
+        for _ in range(int(rng.integers(100, 800))):
+            if left <= 0:
+                held, left = int(rng.integers(len(actions))), int(rng.geometric(1 / 16))
+            stack = stack[1:] + [_agent_step(ale, actions[held], frame_shape)[0]]
+            left -= 1
+            if ale.game_over():
+                ale.reset_game()
+        state = ale.cloneState()
+        sums = []
+        for action in actions:
+            ale.restoreState(state)
+            sums.append(np.clip(sum(_agent_step(ale, action, frame_shape)[1]
+                                    for _ in range(steps)), -1, 1))
+        ale.restoreState(state)
+        game_sums.append(sums)
+        observation = np.stack(stack)[None, ..., None]
+        latent = np.repeat(model.encode(observation), len(actions), 0)
+        total = np.zeros(len(actions))
+        for _ in range(steps):
+            latent, reward, _ = model.imagine(latent, np.arange(len(actions)), mean_reward=True)
+            total += reward
+        model_sums.append(total)
+    game_sums, model_sums = np.array(game_sums), np.array(model_sums)
+    differs = game_sums.max(1) != game_sums.min(1)
+    best = game_sums == game_sums.max(1, keepdims=True)
+    picked = best[np.arange(len(best)), model_sums.argmax(1)]
+    chance = best.mean(1)
+    print(f"counterfactual agreement, each action held {steps} steps from {count} states of "
+          f"the game: the game's rewards differ between actions at {differs.sum()} of them; "
+          f"there the model's best action is one of the game's best "
+          f"{picked[differs].mean() if differs.any() else float('nan'):.3f} of the time "
+          f"(a random pick {chance[differs].mean() if differs.any() else float('nan'):.3f})",
+          flush=True)
+
+
+def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_steps=16):
+    """`action_effect`'s measure on the real game: from `count` states reached by random
+    play, the emulator's state is cloned and each action held for `steps` agent steps
+    (frame skip 4, the max of the last two frames, gray, resized as the probe's frames);
+    the mean absolute difference between the resulting frames of every pair of actions
+    (0..1 scale). What a model that knew exactly what the actions do would show."""
+    ale = _new_game(game, seed)
+    actions = ale.getMinimalActionSet()
+    rng = np.random.default_rng(seed)
 
     def frame_after(action):
         for _ in range(steps):
-            screens = []
-            for _ in range(4):
-                ale.act(action)
-                screens.append(ale.getScreenGrayscale())
-        frame = np.maximum(screens[-2], screens[-1])
-        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) / 255.0
+            frame = _agent_step(ale, action, frame_shape)[0]
+        return frame / 255.0
 
     def reward_of(action):
         return sum(ale.act(action) for _ in range(reward_steps * 4))
@@ -300,6 +364,9 @@ def main():
         action_effect(model, dev)
         reward_control(model, dev, steps=args.rollout)
         real_action_effect(args.game, frame_shape, reward_steps=args.rollout)
+        if frame_shape[2] == 1:  # the game's frames are rebuilt in gray
+            counterfactual_agreement(model, args.game, frame_shape, steps=args.rollout,
+                                     count=512)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
