@@ -50,6 +50,8 @@ from problems import atari, dataset_files, input_pipeline  # noqa: E402
 from rl import anchors, datagen, evaluation, ppo, rollout  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 
+import cloned_game  # noqa: E402
+
 
 def sequence_sampler(arrays, hp, batch_size, seed):
     sample = input_pipeline.sequence_sampler(arrays, hp.video_num_input_frames,
@@ -203,33 +205,6 @@ def imagined_returns(env, choose, label, rollouts=2):
     return total.mean() / rollouts
 
 
-def _new_game(game, seed):
-    """The game in an ALE interface of its own, whose state can be cloned: no sticky
-    actions, as the toolkit's env."""
-    import ale_py
-
-    ale = ale_py.ALEInterface()
-    ale.setInt("random_seed", seed)
-    ale.setFloat("repeat_action_probability", 0.0)
-    ale.setLoggerMode(ale_py.LoggerMode.Error)
-    ale.loadROM(ale_py.roms.get_rom_path(game))
-    return ale
-
-
-def _agent_step(ale, action, frame_shape):
-    """One agent step as the toolkit's env takes it (frame skip 4, the max of the last two
-    gray screens, area-resized to `frame_shape`): (frame uint8 [H, W], summed reward)."""
-    import cv2
-
-    screens, reward = [], 0
-    for _ in range(4):
-        reward += ale.act(action)
-        screens.append(ale.getScreenGrayscale())
-    frame = np.maximum(screens[-2], screens[-1])
-    height, width = frame_shape[:2]
-    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA), reward
-
-
 def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed=0):
     """Whether the model knows which action wins, not only that actions differ: from
     `count` states of the game reached by held-random play, each action is held `steps`
@@ -237,7 +212,7 @@ def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed
     encoding of the state's last 4 frames). Over the states where the game's summed
     clipped rewards differ between actions: how often the model's best action (by
     expected reward) is one of the game's best, against a random pick's chance."""
-    ale = _new_game(game, seed)
+    ale = cloned_game.new_game(game, seed)
     actions = ale.getMinimalActionSet()
     rng = np.random.default_rng(seed)
     stack = [np.zeros(frame_shape[:2], np.uint8)] * model.stack_size
@@ -247,7 +222,7 @@ def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed
         for _ in range(int(rng.integers(100, 800))):
             if left <= 0:
                 held, left = int(rng.integers(len(actions))), int(rng.geometric(1 / 16))
-            stack = stack[1:] + [_agent_step(ale, actions[held], frame_shape)[0]]
+            stack = stack[1:] + [cloned_game.agent_step(ale, actions[held], frame_shape)[0]]
             left -= 1
             if ale.game_over():
                 ale.reset_game()
@@ -255,7 +230,7 @@ def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed
         sums = []
         for action in actions:
             ale.restoreState(state)
-            sums.append(np.clip(sum(_agent_step(ale, action, frame_shape)[1]
+            sums.append(np.clip(sum(cloned_game.agent_step(ale, action, frame_shape)[1]
                                     for _ in range(steps)), -1, 1))
         ale.restoreState(state)
         game_sums.append(sums)
@@ -285,13 +260,13 @@ def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_ste
     (frame skip 4, the max of the last two frames, gray, resized as the probe's frames);
     the mean absolute difference between the resulting frames of every pair of actions
     (0..1 scale). What a model that knew exactly what the actions do would show."""
-    ale = _new_game(game, seed)
+    ale = cloned_game.new_game(game, seed)
     actions = ale.getMinimalActionSet()
     rng = np.random.default_rng(seed)
 
     def frame_after(action):
         for _ in range(steps):
-            frame = _agent_step(ale, action, frame_shape)[0]
+            frame = cloned_game.agent_step(ale, action, frame_shape)[0]
         return frame / 255.0
 
     def reward_of(action):

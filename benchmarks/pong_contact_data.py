@@ -25,31 +25,21 @@ import argparse
 import os
 import sys
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import ale_py  # noqa: E402
-
 import hparams  # noqa: E402
 from problems import atari, trajectory  # noqa: E402
 from rl import collect  # noqa: E402
+
+import cloned_game  # noqa: E402
 
 PLAYER_Y, BALL_Y = 51, 54  # Pong's RAM: the right (player's) paddle and the ball
 UP, DOWN, NOOP = 2, 3, 0  # indices into Pong's minimal action set (RIGHT moves up)
 # The ball's height the tracker aims the paddle's RAM height at, and the dead band: with
 # these it scores +3 against -20 for a paddle that waits (one game, 4,000 steps).
 AIM_OFFSET, DEAD_BAND = 12, 4
-
-
-def new_game(seed):
-    ale = ale_py.ALEInterface()
-    ale.setInt("random_seed", seed)
-    ale.setFloat("repeat_action_probability", 0.0)
-    ale.setLoggerMode(ale_py.LoggerMode.Error)
-    ale.loadROM(ale_py.roms.get_rom_path("pong"))
-    return ale
 
 
 def tracker_action(ram):
@@ -63,22 +53,18 @@ class RamPong:
 
     def __init__(self, num_envs, config, seed=0):
         self.num_envs, self.config = num_envs, config
-        self.games = [new_game(seed + i) for i in range(num_envs)]
+        self.frame_shape = (config.height, config.width)
+        self.games = [cloned_game.new_game("pong", seed + i) for i in range(num_envs)]
         self.actions = self.games[0].getMinimalActionSet()
         self.rng = np.random.default_rng(seed)
         self.stacks = [None] * num_envs
-
-    def _frame(self, screens):
-        frame = np.maximum(screens[-2], screens[-1])
-        return cv2.resize(frame, (self.config.width, self.config.height),
-                          interpolation=cv2.INTER_AREA)
 
     def _new_episode(self, i):
         game = self.games[i]
         game.reset_game()
         for _ in range(int(self.rng.integers(0, self.config.max_num_noops + 1))):
             game.act(self.actions[NOOP])
-        self.stacks[i] = [self._frame([game.getScreenGrayscale()] * 2)] * 4
+        self.stacks[i] = [cloned_game.resize(game.getScreenGrayscale(), self.frame_shape)] * 4
 
     def _observations(self):
         return np.stack([np.stack(s)[..., None] for s in self.stacks])
@@ -97,11 +83,9 @@ class RamPong:
         ended = np.zeros(n, bool)
         final = np.zeros((n, 4, self.config.height, self.config.width, 1), np.uint8)
         for i, action in enumerate(actions):
-            game, screens = self.games[i], []
-            for _ in range(4):
-                raw[i] += game.act(self.actions[action])
-                screens.append(game.getScreenGrayscale())
-            self.stacks[i] = self.stacks[i][1:] + [self._frame(screens)]
+            game = self.games[i]
+            frame, raw[i] = cloned_game.agent_step(game, self.actions[action], self.frame_shape)
+            self.stacks[i] = self.stacks[i][1:] + [frame]
             if game.game_over():
                 ended[i] = True
                 final[i] = np.stack(self.stacks[i])[..., None]
@@ -123,7 +107,7 @@ def noisy_tracker(env, noise, seed):
 def real_reward_control(noise, states=256, steps=16, seed=0):
     """The share of states reached by the noisy tracker where holding different actions
     for `steps` agent steps gives different summed clipped rewards."""
-    game = new_game(seed)
+    game = cloned_game.new_game("pong", seed)
     actions = game.getMinimalActionSet()
     rng = np.random.default_rng(seed)
     held, left = NOOP, 0
