@@ -33,3 +33,16 @@ def agent_step(ale: ale_py.ALEInterface, action, frame_shape):
         reward += ale.act(action)
         screens.append(ale.getScreenGrayscale())
     return resize(np.maximum(screens[-2], screens[-1]), frame_shape), reward
+
+
+def held_action_rewards(ale: ale_py.ALEInterface, actions, steps: int) -> list:
+    """From the game's current state, each of `actions` held for `steps` agent steps (4
+    frames each): the summed raw reward clipped to [-1, 1], per action. The state is
+    restored afterwards: the game goes on as if nothing had been tried."""
+    state = ale.cloneState()
+    sums = []
+    for action in actions:
+        ale.restoreState(state)
+        sums.append(float(np.clip(sum(ale.act(action) for _ in range(4 * steps)), -1, 1)))
+    ale.restoreState(state)
+    return sums

@@ -226,14 +226,7 @@ def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed
             left -= 1
             if ale.game_over():
                 ale.reset_game()
-        state = ale.cloneState()
-        sums = []
-        for action in actions:
-            ale.restoreState(state)
-            sums.append(np.clip(sum(cloned_game.agent_step(ale, action, frame_shape)[1]
-                                    for _ in range(steps)), -1, 1))
-        ale.restoreState(state)
-        game_sums.append(sums)
+        game_sums.append(cloned_game.held_action_rewards(ale, actions, steps))
         observation = np.stack(stack)[None, ..., None]
         latent = np.repeat(model.encode(observation), len(actions), 0)
         total = np.zeros(len(actions))
@@ -269,22 +262,18 @@ def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_ste
             frame = cloned_game.agent_step(ale, action, frame_shape)[0]
         return frame / 255.0
 
-    def reward_of(action):
-        return sum(ale.act(action) for _ in range(reward_steps * 4))
-
     pairs, differs = [], []
     for _ in range(count):
         for _ in range(int(rng.integers(100, 800))):
             ale.act(actions[rng.integers(len(actions))])
             if ale.game_over():
                 ale.reset_game()
+        rewards = cloned_game.held_action_rewards(ale, actions, reward_steps)
         state = ale.cloneState()
-        finals, rewards = [], []
+        finals = []
         for action in actions:
             ale.restoreState(state)
             finals.append(frame_after(action))
-            ale.restoreState(state)
-            rewards.append(np.clip(reward_of(action), -1, 1))
         ale.restoreState(state)
         pairs += [np.abs(finals[a] - finals[b]).mean() for a in range(len(finals))
                   for b in range(a + 1, len(finals))]

@@ -124,12 +124,7 @@ def real_reward_control(noise, states=256, steps=16, seed=0):
                 game.act(actions[action])
             if game.game_over():
                 game.reset_game()
-        state = game.cloneState()
-        rewards = []
-        for action in actions:
-            game.restoreState(state)
-            rewards.append(np.clip(sum(game.act(action) for _ in range(4 * steps)), -1, 1))
-        game.restoreState(state)
+        rewards = cloned_game.held_action_rewards(game, actions, steps)
         differs.append(max(rewards) != min(rewards))
     return float(np.mean(differs))
 
