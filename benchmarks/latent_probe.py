@@ -26,6 +26,7 @@ Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 5
            [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
            [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
            [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
+           [--counterfactual_states 512] [--counterfactual_seed 0]
 """
 
 import argparse
@@ -307,6 +308,10 @@ def main():
     parser.add_argument("--frame_hparams", default="",
                         help="overrides of rlmb_latent's frame format for --collect_steps, "
                              "e.g. frame_height=84,frame_width=84")
+    parser.add_argument("--counterfactual_states", type=int, default=512,
+                        help="game states of the counterfactual measure; where the game's "
+                             "rewards differ between actions is rare (about 6%% in Pong)")
+    parser.add_argument("--counterfactual_seed", type=int, default=0)
     args = parser.parse_args()
 
     dataset = args.dataset or f"gym_{args.game}_random"
@@ -330,7 +335,8 @@ def main():
         real_action_effect(args.game, frame_shape, reward_steps=args.rollout)
         if frame_shape[2] == 1:  # the game's frames are rebuilt in gray
             counterfactual_agreement(model, args.game, frame_shape, steps=args.rollout,
-                                     count=512)
+                                     count=args.counterfactual_states,
+                                     seed=args.counterfactual_seed)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
