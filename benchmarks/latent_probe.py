@@ -300,6 +300,9 @@ def main():
     parser.add_argument("--envs", type=int, default=1024)
     parser.add_argument("--rollout", type=int, default=16)
     parser.add_argument("--reward_starts", type=float, default=0.25)
+    parser.add_argument("--action_starts", type=float, default=0.0,
+                        help="share of rollouts started where held actions' imagined "
+                             "rewards differ most (rl/imagination_env.py)")
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
     parser.add_argument("--skip_model_measures", action="store_true",
@@ -341,7 +344,13 @@ def main():
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
     env = LatentImaginationEnv(model, train, args.envs, args.rollout, seed=0,
-                               reward_start_fraction=args.reward_starts)
+                               reward_start_fraction=args.reward_starts,
+                               action_start_fraction=args.action_starts)
+    if args.action_starts:
+        spread = env.action_start_spread
+        print(f"action starts: {len(env._action_starts)} windows; held actions' reward "
+              f"spread over {len(spread)} rated: mean {spread.mean():.3f}, 90th percentile "
+              f"{np.percentile(spread, 90):.3f}, max {spread.max():.3f}", flush=True)
     rng = np.random.default_rng(5)
     for action in range(model.num_actions):
         imagined_returns(env, lambda obs, a=action: np.full(len(obs), a),

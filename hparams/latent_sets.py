@@ -34,6 +34,11 @@ def latent_dynamics_cpu() -> HParams:
         # input) or "multiplicative" (also gating each hidden layer; models/
         # latent_dynamics.py).
         action_injection="concat",
+        # Transitions in the ensemble (models/latent_dynamics.py): with more than one,
+        # each imagined step is taken by one drawn at random, and the expected reward is
+        # lowered by disagreement_penalty times the members' spread of it.
+        transition_ensemble=1,
+        disagreement_penalty=0.0,
         num_reward_classes=3,
         unroll_steps=10,
         # How many of the unrolled steps have their latent decoded to a frame in each

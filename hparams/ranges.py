@@ -72,6 +72,7 @@ RANGES = {
     "moving_pixel_weight": NON_NEGATIVE, "real_reward_loss_coef": NON_NEGATIVE,
     "video_num_target_frames": COUNT, "scheduled_sampling_decay_steps": COUNT,
     "scheduled_sampling_max_prob": SHARE,
+    "transition_ensemble": COUNT, "disagreement_penalty": NON_NEGATIVE,
 }
 
 

@@ -11,7 +11,8 @@ The parts:
   (dense, layer norm, tanh: bounded, so long imagined rollouts cannot blow up);
 - a transition `h' = tanh(layer_norm(h + mlp([h, action])))`: feed-forward, since the
   latent of a 4-frame stack already holds velocities, and residual, since most of a
-  frame carries over to the next;
+  frame carries over to the next; optionally an ensemble of them, whose disagreement
+  marks where the model does not know;
 - a reward head on (h, action, h'), 3 classes for the clipped rewards -1, 0, 1, and an
   episode-end head on h';
 - a decoder from h to the newest frame of its stack: the training signal that keeps the
@@ -69,10 +70,20 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.stack_dense = tf.keras.layers.Dense(hparams.latent_size)
         self.stack_norm = tf.keras.layers.LayerNormalization()
         hidden = hparams.transition_hidden_size
-        self.transition = track_layers(self, "transition", [
-            tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
-            + [tf.keras.layers.Dense(hparams.latent_size)])
-        self.transition_norm = tf.keras.layers.LayerNormalization()
+        # transition_ensemble > 1: that many transitions of the same shape, trained alike
+        # from different initial weights (models/latent_world_model.py: imagination takes
+        # each step with one drawn at random and can lower the reward by their
+        # disagreement). The first keeps the single transition's names, so a one-member
+        # checkpoint reads as before.
+        self.members = []
+        for member in range(hparams.get("transition_ensemble", 1)):
+            suffix = f"_m{member}" if member else ""
+            layers = track_layers(self, "transition" + suffix, [
+                tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
+                + [tf.keras.layers.Dense(hparams.latent_size)])
+            norm = tf.keras.layers.LayerNormalization()
+            setattr(self, "transition_norm" + suffix, norm)
+            self.members.append((layers, norm))
         # With action_injection=multiplicative, the action also gates and shifts each
         # hidden layer of the transition, x * sigmoid(W a) + V a, as the original's pixel
         # models inject it: concatenated to a 256-d latent, a 6-way one-hot is a small
@@ -140,23 +151,36 @@ class LatentDynamicsNetwork(tf.keras.Model):
 
     # ----- dynamics -----
 
-    def step(self, latent: tf.Tensor,
-             actions: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """One imagined step: (next latent, reward logits [B, 3], done logit [B])."""
+    @property
+    def ensemble_size(self) -> int:
+        return len(self.members)
+
+    def transition(self, latent: tf.Tensor, actions: tf.Tensor,
+                   member: int = 0) -> tf.Tensor:
+        """The next latent by one member of the transition ensemble."""
+        layers, norm = self.members[member]
         action = tf.one_hot(actions, self.num_actions)
-        x = tf.concat([latent, action], -1)
-        delta = x
-        for i, layer in enumerate(self.transition):
+        delta = tf.concat([latent, action], -1)
+        for i, layer in enumerate(layers):
             delta = layer(delta)
             if i < len(self.action_gates):
                 gate, shift = tf.split(self.action_gates[i](action), 2, -1)
                 delta = delta * tf.sigmoid(gate) + shift
-        next_latent = tf.tanh(self.transition_norm(latent + delta))
-        reward_logits = self.reward_logits(latent, actions, next_latent)
+        return tf.tanh(norm(latent + delta))
+
+    def done_logit(self, next_latent: tf.Tensor) -> tf.Tensor:
         done = next_latent
         for layer in self.done_head:
             done = layer(done)
-        return next_latent, reward_logits, tf.squeeze(done, -1)
+        return tf.squeeze(done, -1)
+
+    def step(self, latent: tf.Tensor, actions: tf.Tensor,
+             member: int = 0) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """One imagined step by one member: (next latent, reward logits [B, 3], done
+        logit [B])."""
+        next_latent = self.transition(latent, actions, member)
+        return (next_latent, self.reward_logits(latent, actions, next_latent),
+                self.done_logit(next_latent))
 
     def reward_logits(self, latent: tf.Tensor, actions: tf.Tensor,
                       next_latent: tf.Tensor) -> tf.Tensor:

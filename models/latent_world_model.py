@@ -65,7 +65,8 @@ class LatentWorldModel:
         # otherwise warn about (the call uses only the encoder).
         frames = tf.zeros((1, self.stack_size) + self.frame_shape, tf.uint8)
         latent = self.network.encode(frames)
-        self.network.step(latent, tf.zeros((1,), tf.int32))
+        for member in range(self.network.ensemble_size):
+            self.network.step(latent, tf.zeros((1,), tf.int32), member)
         self.network.decode(latent)
         self.network(frames)
         self.optimizer.build(self.network.trainable_variables)
@@ -96,6 +97,8 @@ class LatentWorldModel:
         self._stack_latent = tf.function(self.network.stack_latent, reduce_retracing=True)
         self._imagine = tf.function(self._imagine_impl, reduce_retracing=True)
         self._decode = tf.function(self.network.decode, reduce_retracing=True)
+        self.disagreement_penalty = float(hparams.get("disagreement_penalty", 0.0))
+        self.reseed_imagination(0)
 
     @property
     def step(self) -> int:
@@ -134,15 +137,23 @@ class LatentWorldModel:
             features = tf.concat([first, later], 1)
             real = tf.stack([net.stack_latent(features[:, j:j + stack])
                              for j in range(steps + 1)], 1)
-        latent = real[:, 0]
-        imagined, reward_logits, done_logits = [latent], [], []
-        for k in range(steps):
-            latent, rewards, done = net.step(latent, batch["actions"][:, k])
-            imagined.append(latent)
-            reward_logits.append(rewards)
-            done_logits.append(done)
-        return (tf.stack(imagined, 1), real, tf.stack(reward_logits, 1),
-                tf.stack(done_logits, 1))
+        # Each member of the transition ensemble unrolls its own chain from the same
+        # real start; the chains are stacked along the batch, member by member, and
+        # every loss below averages over them.
+        imagined, reward_logits, done_logits = [], [], []
+        for member in range(net.ensemble_size):
+            latent = real[:, 0]
+            chain, chain_rewards, chain_dones = [latent], [], []
+            for k in range(steps):
+                latent, rewards, done = net.step(latent, batch["actions"][:, k], member)
+                chain.append(latent)
+                chain_rewards.append(rewards)
+                chain_dones.append(done)
+            imagined.append(tf.stack(chain, 1))
+            reward_logits.append(tf.stack(chain_rewards, 1))
+            done_logits.append(tf.stack(chain_dones, 1))
+        return (tf.concat(imagined, 0), real, tf.concat(reward_logits, 0),
+                tf.concat(done_logits, 0))
 
     def _decoded_steps(self, steps, every_step):
         """Which of the K + 1 latents of an unroll are decoded: all of them, or in
@@ -166,9 +177,14 @@ class LatentWorldModel:
         if every_step or hp.get("real_reward_loss_coef", 0.0) > 0:
             real_reward_logits = self._real_reward_logits(real, batch)
         steps = batch["actions"].shape[1]
-        batch_size = tf.shape(imagined)[0]
+        members = self.network.ensemble_size
+        batch_size = tf.shape(real)[0]
         chosen = self._decoded_steps(steps, every_step)
-        picked = tf.gather(imagined, chosen, axis=1)
+        # The decoder reads one member's chain: in evaluation the first, in training one
+        # drawn per batch (decoding every chain would multiply the costliest part).
+        member = 0 if every_step else tf.random.uniform([], 0, members, tf.int32)
+        picked = tf.gather(imagined[member * batch_size:(member + 1) * batch_size],
+                           chosen, axis=1)
         decoded = self.network.decode(tf.reshape(picked, [-1, hp.latent_size]))
         decoded = tf.reshape(decoded, tf.concat([[batch_size, tf.size(chosen)],
                                                  tf.constant(self.frame_shape)], 0))
@@ -177,19 +193,24 @@ class LatentWorldModel:
         weights = tf.gather(motion_weights(frames, stack, hp.moving_pixel_weight), chosen,
                             axis=1)
         squared = tf.square(decoded - targets)
+
+        def tile(per_sequence):  # [B, ...] -> [members * B, ...], as the chains
+            return tf.concat([per_sequence] * members, 0)
+
+        real_tiled = tile(real)
         losses = {
             "reconstruction_loss": tf.reduce_mean(squared),
             "weighted_reconstruction_loss": tf.reduce_mean(squared * weights),
             "consistency_loss": tf.reduce_mean(
-                tf.square(imagined[:, 1:] - tf.stop_gradient(real[:, 1:]))),
+                tf.square(imagined[:, 1:] - tf.stop_gradient(real_tiled[:, 1:]))),
             # The other direction: encodings toward what the transition imagined, so
             # that the latent becomes one the transition can predict.
             "representation_loss": tf.reduce_mean(
-                tf.square(real[:, 1:] - tf.stop_gradient(imagined[:, 1:]))),
+                tf.square(real_tiled[:, 1:] - tf.stop_gradient(imagined[:, 1:]))),
             "reward_loss": tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=reward_classes(batch["rewards"]), logits=reward_logits)),
+                labels=tile(reward_classes(batch["rewards"])), logits=reward_logits)),
             "done_loss": tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=self._episode_ends(batch), logits=done_logits)),
+                labels=tile(self._episode_ends(batch)), logits=done_logits)),
         }
         if real_reward_logits is not None:
             losses["real_reward_loss"] = tf.reduce_mean(
@@ -203,7 +224,8 @@ class LatentWorldModel:
                           + hp.get("real_reward_loss_coef", 0.0)
                           * losses.get("real_reward_loss", 0.0)
                           + hp.done_loss_coef * losses["done_loss"])
-        return losses, decoded, reward_logits, real_reward_logits
+        # Evaluation's reward metrics are the first member's, as its decoded frames.
+        return losses, decoded, reward_logits[:batch_size], real_reward_logits
 
     def _episode_ends(self, batch):
         """What the episode-end head learns: the data's episode ends, and with
@@ -315,23 +337,42 @@ class LatentWorldModel:
         windows = features[starts[:, None] + np.arange(self.stack_size)]
         return _batched(self._stack_latent, windows, batch_size, self.hparams.latent_size)
 
-    def _imagine_impl(self, latent, actions, mean_reward):
-        next_latent, reward_logits, done_logit = self.network.step(latent, actions)
-        probs = tf.nn.softmax(reward_logits)
-        expected = probs[:, 2] - probs[:, 0]
-        likeliest = tf.cast(tf.argmax(reward_logits, -1, output_type=tf.int32) - 1, tf.float32)
-        reward = tf.where(mean_reward, expected, likeliest)
-        return next_latent, reward, done_logit > 0.0
+    def _imagine_impl(self, latent, actions, mean_reward, members):
+        net = self.network
+        nexts = [net.transition(latent, actions, m) for m in range(net.ensemble_size)]
+        logits = tf.stack([net.reward_logits(latent, actions, n) for n in nexts], 1)
+        probs = tf.nn.softmax(logits)
+        expected = probs[..., 2] - probs[..., 0]  # [B, members]
+        next_latent = tf.gather(tf.stack(nexts, 1), members, axis=1, batch_dims=1)
+        picked = tf.gather(logits, members, axis=1, batch_dims=1)
+        likeliest = tf.cast(tf.argmax(picked, -1, output_type=tf.int32) - 1, tf.float32)
+        # The expected reward is the members' mean, lowered by their spread: where the
+        # transitions disagree about what a step earns, the model does not know, and a
+        # policy that seeks such steps seeks the model's errors (MOPO's penalty, on the
+        # reward's own scale, so one coefficient serves every game).
+        penalized = (tf.reduce_mean(expected, 1)
+                     - self.disagreement_penalty * tf.math.reduce_std(expected, 1))
+        reward = tf.where(mean_reward, penalized, likeliest)
+        return next_latent, reward, net.done_logit(next_latent) > 0.0
 
     def imagine(self, latent: np.ndarray, actions: np.ndarray,
                 mean_reward: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One batched imagined step from latents: (next latents, rewards, episode ends),
         numpy. Rewards are the likeliest class, or with `mean_reward` the expected clipped
-        reward P(+1) - P(-1)."""
+        reward P(+1) - P(-1) (with an ensemble: the members' mean, less
+        disagreement_penalty times their spread). With an ensemble each row's next latent
+        is a member's drawn at random, so imagined rollouts carry the members'
+        disagreement instead of following one member's errors (MBPO, PETS)."""
+        members = self._member_rng.integers(0, self.network.ensemble_size, len(latent))
         out = self._imagine(tf.convert_to_tensor(latent, tf.float32),
                             tf.convert_to_tensor(actions, tf.int32),
-                            tf.constant(bool(mean_reward)))
+                            tf.constant(bool(mean_reward)),
+                            tf.convert_to_tensor(members, tf.int32))
         return tuple(o.numpy() for o in out)
+
+    def reseed_imagination(self, seed: int) -> None:
+        """Seeds the draw of ensemble members in `imagine`."""
+        self._member_rng = np.random.default_rng(seed)
 
     def rollout(self, stacks: np.ndarray,
                 actions: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

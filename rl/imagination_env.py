@@ -11,6 +11,13 @@ one.
 
 An imagined episode end (the model's episode-end head) terminates a sub-env, which then
 restarts from real data like a truncated one.
+
+A share of rollouts (`action_start_fraction`) can start where the model says the action
+matters: from a sample of the windows, every action is held for the rollout in
+imagination, and the windows where the summed expected rewards of the actions differ
+most become a start pool. Where few states decide a reward (Pong: a return or a miss is
+decided in a few percent of them), uniform starts leave PPO almost no rollout in which
+its choice changes what it earns.
 """
 
 import numpy as np
@@ -31,10 +38,15 @@ class LatentImaginationEnv(VectorEnv):
         seed: seeds the choice of start windows.
         reward_start_fraction: share of rollouts started shortly before a real reward.
         mean_reward: reward the expected clipped reward instead of the likeliest class.
+        action_start_fraction: share of rollouts started from the windows where held
+            actions' imagined rewards differ most (see the module docstring).
+        action_start_sample: how many windows are rated for that.
+        action_start_top: the share of the rated windows that forms the pool.
     """
 
     def __init__(self, model, arrays, num_envs, rollout_length, seed=0,
-                 reward_start_fraction=0.0, mean_reward=True):
+                 reward_start_fraction=0.0, mean_reward=True, action_start_fraction=0.0,
+                 action_start_sample=8192, action_start_top=0.1):
         self.model = model
         self.num_envs = num_envs
         self.rollout_length = rollout_length
@@ -42,6 +54,11 @@ class LatentImaginationEnv(VectorEnv):
         stack = model.stack_size
         self.starts = RealStarts(arrays, stack, rollout_length, reward_start_fraction, seed)
         self._latents = model.encode_windows(arrays["frame"], self.starts.windows)
+        self.action_start_fraction = action_start_fraction
+        self._action_starts = np.zeros(0, np.int64)
+        if action_start_fraction > 0:
+            self._action_starts = self._rate_starts(action_start_sample, action_start_top,
+                                                    seed)
         size = self._latents.shape[1]
         self.single_observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.single_action_space = spaces.Discrete(model.num_actions)
@@ -52,8 +69,25 @@ class LatentImaginationEnv(VectorEnv):
         self._steps = np.zeros(num_envs, np.int64)
         self.start_indices = np.zeros(num_envs, np.int64)  # record index each rollout began
 
+    def _rate_starts(self, sample, top, seed):
+        """Positions in `starts.windows` of the pool: of `sample` random windows, the
+        `top` share whose held actions' summed expected rewards spread the most (and
+        differ at all)."""
+        rng = np.random.default_rng(seed + 7)
+        rated = rng.choice(len(self._latents), min(sample, len(self._latents)),
+                           replace=False)
+        spread = held_action_spread(self.model, self._latents[rated], self.rollout_length)
+        order = np.argsort(-spread)[:max(1, int(round(top * len(rated))))]
+        self.action_start_spread = spread
+        return rated[order[spread[order] > 1e-3]]
+
     def _restart(self, indices):
         chosen = self.starts.draw(indices)
+        if len(self._action_starts):
+            rng = self.starts._rng
+            pick = rng.random(len(indices)) < self.action_start_fraction
+            pick &= indices != 0  # sub-env 0 keeps its episode start
+            chosen[pick] = rng.choice(self._action_starts, int(pick.sum()))
         self.start_indices[indices] = self.starts.windows[chosen]
         self._obs[indices] = self._latents[chosen]
         self._steps[indices] = 0
@@ -77,3 +111,21 @@ class LatentImaginationEnv(VectorEnv):
             info["final_obs"] = self._obs.copy()
             self._restart(ended)
         return self._obs.copy(), rewards, terminated, truncated, info
+
+
+def held_action_spread(model, latents, steps, batch=4096):
+    """Per latent: the best minus the worst action's summed expected reward, each action
+    held `steps` imagined steps from it."""
+    spread = np.zeros(len(latents), np.float32)
+    actions = np.arange(model.num_actions)
+    for begin in range(0, len(latents), batch):
+        part = latents[begin:begin + batch]
+        latent = np.repeat(part, len(actions), axis=0)
+        held = np.tile(actions, len(part))
+        total = np.zeros(len(latent), np.float32)
+        for _ in range(steps):
+            latent, reward, _ = model.imagine(latent, held, mean_reward=True)
+            total += reward
+        total = total.reshape(len(part), len(actions))
+        spread[begin:begin + batch] = total.max(1) - total.min(1)
+    return spread
