@@ -105,7 +105,7 @@ def latent_drift(model, dev, steps=32, count=128):
     per dimension over the variance of real latents, per step (0: on track; 1: as far as
     an unrelated latent), and beside it how much consecutive real latents differ."""
     batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=1)()
-    imagined = model._unroll(batch)[0].numpy()
+    imagined = model._unroll(batch)[0].numpy()[:count]  # the first member's chain
     # Against the encoder the policy reads real frames with (not a target copy of it).
     frames = batch["frames"].numpy()
     real = np.stack([model.encode(frames[:, j:j + model.stack_size])
@@ -125,7 +125,7 @@ def policy_agreement(model, network, dev, steps=32, count=256):
     the same share between the real encodings of unrelated states (what agreement by
     chance, from the policy's action mix alone, gives)."""
     batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=2)()
-    imagined = model._unroll(batch)[0].numpy()
+    imagined = model._unroll(batch)[0].numpy()[:count]  # the first member's chain
     frames = batch["frames"].numpy()
     real = np.stack([model.encode(frames[:, j:j + model.stack_size])
                      for j in range(steps + 1)], 1)
@@ -348,7 +348,7 @@ def main():
                                action_start_fraction=args.action_starts)
     if args.action_starts:
         spread = env.action_start_spread
-        print(f"action starts: {len(env._action_starts)} windows; held actions' reward "
+        print(f"action starts: {len(env.action_starts)} windows; held actions' reward "
               f"spread over {len(spread)} rated: mean {spread.mean():.3f}, 90th percentile "
               f"{np.percentile(spread, 90):.3f}, max {spread.max():.3f}", flush=True)
     rng = np.random.default_rng(5)

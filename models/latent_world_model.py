@@ -337,7 +337,7 @@ class LatentWorldModel:
         windows = features[starts[:, None] + np.arange(self.stack_size)]
         return _batched(self._stack_latent, windows, batch_size, self.hparams.latent_size)
 
-    def _imagine_impl(self, latent, actions, mean_reward, members):
+    def _imagine_impl(self, latent, actions, mean_reward, members, penalty):
         net = self.network
         nexts = [net.transition(latent, actions, m) for m in range(net.ensemble_size)]
         logits = tf.stack([net.reward_logits(latent, actions, n) for n in nexts], 1)
@@ -351,7 +351,7 @@ class LatentWorldModel:
         # policy that seeks such steps seeks the model's errors (MOPO's penalty, on the
         # reward's own scale, so one coefficient serves every game).
         penalized = (tf.reduce_mean(expected, 1)
-                     - self.disagreement_penalty * tf.math.reduce_std(expected, 1))
+                     - penalty * tf.math.reduce_std(expected, 1))
         reward = tf.where(mean_reward, penalized, likeliest)
         return next_latent, reward, net.done_logit(next_latent) > 0.0
 
@@ -367,7 +367,8 @@ class LatentWorldModel:
         out = self._imagine(tf.convert_to_tensor(latent, tf.float32),
                             tf.convert_to_tensor(actions, tf.int32),
                             tf.constant(bool(mean_reward)),
-                            tf.convert_to_tensor(members, tf.int32))
+                            tf.convert_to_tensor(members, tf.int32),
+                            tf.constant(self.disagreement_penalty, tf.float32))
         return tuple(o.numpy() for o in out)
 
     def reseed_imagination(self, seed: int) -> None:

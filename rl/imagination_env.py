@@ -53,13 +53,13 @@ class LatentImaginationEnv(VectorEnv):
         self.mean_reward = mean_reward
         stack = model.stack_size
         self.starts = RealStarts(arrays, stack, rollout_length, reward_start_fraction, seed)
-        self._latents = model.encode_windows(arrays["frame"], self.starts.windows)
+        self.latents = model.encode_windows(arrays["frame"], self.starts.windows)
         self.action_start_fraction = action_start_fraction
-        self._action_starts = np.zeros(0, np.int64)
+        self.action_starts = np.zeros(0, np.int64)
         if action_start_fraction > 0:
-            self._action_starts = self._rate_starts(action_start_sample, action_start_top,
+            self.action_starts = self._rate_starts(action_start_sample, action_start_top,
                                                     seed)
-        size = self._latents.shape[1]
+        size = self.latents.shape[1]
         self.single_observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.single_action_space = spaces.Discrete(model.num_actions)
         self.observation_space = spaces.Box(-1.0, 1.0, (num_envs, size), np.float32)
@@ -74,22 +74,22 @@ class LatentImaginationEnv(VectorEnv):
         `top` share whose held actions' summed expected rewards spread the most (and
         differ at all)."""
         rng = np.random.default_rng(seed + 7)
-        rated = rng.choice(len(self._latents), min(sample, len(self._latents)),
+        rated = rng.choice(len(self.latents), min(sample, len(self.latents)),
                            replace=False)
-        spread = held_action_spread(self.model, self._latents[rated], self.rollout_length)
+        spread = held_action_spread(self.model, self.latents[rated], self.rollout_length)
         order = np.argsort(-spread)[:max(1, int(round(top * len(rated))))]
-        self.action_start_spread = spread
+        self.action_start_rated, self.action_start_spread = rated, spread
         return rated[order[spread[order] > 1e-3]]
 
     def _restart(self, indices):
         chosen = self.starts.draw(indices)
-        if len(self._action_starts):
+        if len(self.action_starts):
             rng = self.starts._rng
             pick = rng.random(len(indices)) < self.action_start_fraction
             pick &= indices != 0  # sub-env 0 keeps its episode start
-            chosen[pick] = rng.choice(self._action_starts, int(pick.sum()))
+            chosen[pick] = rng.choice(self.action_starts, int(pick.sum()))
         self.start_indices[indices] = self.starts.windows[chosen]
-        self._obs[indices] = self._latents[chosen]
+        self._obs[indices] = self.latents[chosen]
         self._steps[indices] = 0
 
     def reset(self, *, seed=None, options=None):

@@ -11,7 +11,7 @@ from models import policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from problems import input_pipeline
 from rl import ppo, rollout
-from rl.imagination_env import LatentImaginationEnv
+from rl.imagination_env import LatentImaginationEnv, held_action_spread
 
 FRAME = (105, 80, 3)
 
@@ -175,6 +175,58 @@ def test_imagination_env_contract(pong_arrays):
             np.testing.assert_allclose(info["final_obs"], expected, atol=1e-5)
             windows = pong_arrays["frame"][env.start_indices[:, None] + np.arange(4)]
             np.testing.assert_allclose(obs, model.encode(windows), atol=1e-5)  # ... restarts
+
+
+def test_transition_ensemble_steps_by_a_drawn_member_and_penalizes_disagreement():
+    hp = hparams.resolve("latent_dynamics_tiny", "transition_ensemble=3")
+    model = LatentWorldModel(hp, 6, (52, 40, 1))
+    net = model.network
+    obs = np.random.default_rng(0).integers(0, 256, (64, 4, 52, 40, 1), dtype=np.uint8)
+    latent, actions = model.encode(obs), np.arange(64) % 6
+    by_member = [net.transition(tf.constant(latent), tf.constant(actions), m).numpy()
+                 for m in range(3)]
+    assert not np.allclose(by_member[0], by_member[1], atol=1e-3)  # not one member thrice
+    nxt, _, _ = model.imagine(latent, actions, mean_reward=True)
+    matches = [np.isclose(nxt, member, atol=1e-5).all(1) for member in by_member]
+    assert np.all(np.any(matches, 0))  # each row is one member's next latent ...
+    assert all(np.any(match) for match in matches)  # ... and every member takes some
+
+    def expected_rewards():
+        probs = np.stack([tf.nn.softmax(net.reward_logits(
+            tf.constant(latent), tf.constant(actions), tf.constant(n))).numpy()
+            for n in by_member])
+        return probs[..., 2] - probs[..., 0]
+
+    expected = expected_rewards()
+    _, plain, _ = model.imagine(latent, actions, mean_reward=True)
+    np.testing.assert_allclose(plain, expected.mean(0), atol=1e-5)
+    model.disagreement_penalty = 2.0
+    _, penalized, _ = model.imagine(latent, actions, mean_reward=True)
+    np.testing.assert_allclose(penalized, expected.mean(0) - 2.0 * expected.std(0), atol=1e-5)
+    # Training moves every member (each unrolls its own chain), not only the first.
+    frames = np.random.default_rng(1).integers(0, 256, (4, 7, 52, 40, 1), dtype=np.uint8)
+    batch = {"frames": tf.constant(frames), "actions": tf.zeros((4, 3), tf.int32),
+             "rewards": tf.constant([[0, 1, 0]] * 4, tf.int32),
+             "dones": tf.zeros((4, 3), tf.float32)}
+    before = [v.numpy().copy() for v in net.transition_m2_0.variables]
+    assert np.isfinite(model.train_step(batch)["loss"])
+    assert not np.allclose(before[0], net.transition_m2_0.variables[0].numpy())
+
+
+def test_action_starts_come_from_windows_where_held_actions_differ(pong_arrays):
+    model = LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME)
+    env = LatentImaginationEnv(model, pong_arrays, num_envs=64, rollout_length=3, seed=2,
+                               action_start_fraction=1.0, action_start_sample=200,
+                               action_start_top=0.1)
+    pool = env.action_starts
+    assert 0 < len(pool) <= 20
+    assert len(env.action_start_rated) == 200
+    spread = held_action_spread(model, env.latents[pool], 3)
+    left_out = np.setdiff1d(env.action_start_rated, pool)
+    assert spread.min() >= held_action_spread(model, env.latents[left_out], 3).max() - 1e-6
+    env.reset(seed=5)
+    drawn = np.flatnonzero(np.isin(env.start_indices, env.starts.windows[pool]))
+    assert set(drawn) == set(range(1, 64))  # all but sub-env 0, which starts a game
 
 
 def test_ppo_collects_in_imagination_and_bootstraps(pong_arrays):
