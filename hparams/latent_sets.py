@@ -78,6 +78,17 @@ def latent_dynamics_cpu() -> HParams:
 
 
 @register
+def latent_dynamics_ensemble() -> HParams:
+    """latent_dynamics_cpu with three transitions: each imagined step is taken by one
+    drawn at random, and the expected reward is lowered by the members' spread of it, so
+    PPO gains less from steps where the model does not know what happens."""
+    hparams = latent_dynamics_cpu()
+    hparams.transition_ensemble = 3
+    hparams.disagreement_penalty = 1.0
+    return hparams
+
+
+@register
 def latent_dynamics_tiny() -> HParams:
     """For tests: 32-d latent, 2 small convolutions, 3-step unrolls, batch 4."""
     hparams = latent_dynamics_cpu()
