@@ -95,6 +95,7 @@ class LatentImaginationEnv(VectorEnv):
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self.starts.reseed(seed)
+            self.model.reseed_imagination(seed)  # an ensemble's draws of members
         self._restart(np.arange(self.num_envs))
         return self._obs.copy(), {}
 
