@@ -1,6 +1,6 @@
 """Simulated steps/s for PPO in a learned model: rlmb_cpu's pixel simulator with its CNN
-policy against the latent imagination (latent_dynamics_cpu, with ppo_latent's MLP
-policy, sub-envs and rollout length) in one process.
+policy against rlmb_latent's latent imagination (its world-model set, its MLP policy,
+sub-envs and rollout length; --latent_loop_hparams overrides the set) in one process.
 
 For each: (a) acting and stepping the model only, (b) whole PPO iterations at the set's
 own settings (collection, GAE, updates). Each measurement runs for --seconds after one
@@ -18,6 +18,7 @@ The last line is one JSON object: pixel_steps_per_s and latent_steps_per_s (both
 updates), ratio, the act-only figures and latent_model_train_steps_per_s.
 
 Usage: python benchmarks/imagination_throughput.py [--seconds 60] [--pixel_dtype float32]
+           [--latent_loop_hparams generative_model_params=latent_dynamics_ensemble]
 """
 
 import argparse
@@ -93,6 +94,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--pixel_dtype", default="float32")
     parser.add_argument("--real_steps", type=int, default=4000)
+    parser.add_argument("--latent_loop_hparams", default="",
+                        help="overrides of rlmb_latent, e.g. generative_model_params=...")
     args = parser.parse_args()
 
     pixel_loop = hparams.resolve("rlmb_cpu", f"generative_model_compute_dtype={args.pixel_dtype}")
@@ -112,10 +115,12 @@ def main():
     record(results, "pixel", pixel_env, pixel_ppo, args.seconds,
            f"{pixel_ppo.policy_network} policy")
 
-    latent = LatentWorldModel(hparams.get("latent_dynamics_cpu"), num_actions, frame_shape)
-    latent_ppo = hparams.get("ppo_latent")
-    latent_env = LatentImaginationEnv(latent, arrays, latent_ppo.num_agents,
-                                      latent_ppo.epoch_length)
+    latent_loop = hparams.resolve("rlmb_latent", args.latent_loop_hparams)
+    latent = LatentWorldModel(loop_schedule.world_model_hparams(latent_loop), num_actions,
+                              frame_shape)
+    latent_ppo = loop_schedule.ppo_hparams(latent_loop)
+    latent_env = LatentImaginationEnv(latent, arrays, latent_loop.simulated_batch_size,
+                                      latent_loop.simulated_rollout_length)
     record(results, "latent", latent_env, latent_ppo, args.seconds,
            f"mlp {latent_ppo.mlp_hidden_sizes}")
     results["ratio"] = results["latent_steps_per_s"] / results["pixel_steps_per_s"]
