@@ -54,11 +54,11 @@ class LatentImaginationEnv(VectorEnv):
         stack = model.stack_size
         self.starts = RealStarts(arrays, stack, rollout_length, reward_start_fraction, seed)
         self.latents = model.encode_windows(arrays["frame"], self.starts.windows)
-        self.action_start_fraction = action_start_fraction
         self.action_starts = np.zeros(0, np.int64)
         if action_start_fraction > 0:
             self.action_starts = self._rate_starts(action_start_sample, action_start_top,
                                                     seed)
+            self.starts.add_pool(self.action_starts, action_start_fraction)
         size = self.latents.shape[1]
         self.single_observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.single_action_space = spaces.Discrete(model.num_actions)
@@ -83,11 +83,6 @@ class LatentImaginationEnv(VectorEnv):
 
     def _restart(self, indices):
         chosen = self.starts.draw(indices)
-        if len(self.action_starts):
-            rng = self.starts._rng
-            pick = rng.random(len(indices)) < self.action_start_fraction
-            pick &= indices != 0  # sub-env 0 keeps its episode start
-            chosen[pick] = rng.choice(self.action_starts, int(pick.sum()))
         self.start_indices[indices] = self.starts.windows[chosen]
         self._obs[indices] = self.latents[chosen]
         self._steps[indices] = 0

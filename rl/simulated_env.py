@@ -71,8 +71,17 @@ class RealStarts:
         self._episode_starts = np.flatnonzero(arrays["frame_number"][self.windows] == 0)
         rewarded = (rewarded_starts(arrays, self.windows, stack_size, rollout_length)
                     if reward_start_fraction > 0 else self.windows[:0])
-        self._reward_starts = np.flatnonzero(np.isin(self.windows, rewarded))
+        self._pools = []  # (positions in windows, share of draws), applied in order
+        self.add_pool(np.flatnonzero(np.isin(self.windows, rewarded)),
+                      reward_start_fraction)
         self.reseed(seed)
+
+    def add_pool(self, positions: np.ndarray, fraction: float) -> None:
+        """Draws a `fraction` of the starts from `positions` (in `windows`) instead of
+        uniformly; a later pool overrides an earlier one where both are drawn. An empty
+        pool is ignored."""
+        if len(positions) and fraction > 0:
+            self._pools.append((np.asarray(positions), fraction))
 
     def reseed(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
@@ -80,9 +89,9 @@ class RealStarts:
     def draw(self, indices: np.ndarray) -> np.ndarray:
         """Positions in `windows` for the sub-envs `indices` (a numpy array)."""
         chosen = self._rng.integers(0, len(self.windows), len(indices))
-        if len(self._reward_starts):
-            near = self._rng.random(len(indices)) < self.reward_start_fraction
-            chosen[near] = self._rng.choice(self._reward_starts, int(near.sum()))
+        for positions, fraction in self._pools:
+            near = self._rng.random(len(indices)) < fraction
+            chosen[near] = self._rng.choice(positions, int(near.sum()))
         if len(self._episode_starts):
             first = np.flatnonzero(indices == 0)
             chosen[first] = self._rng.choice(self._episode_starts, len(first))
