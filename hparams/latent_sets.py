@@ -100,3 +100,12 @@ def latent_dynamics_tiny() -> HParams:
     hparams.batch_size = 4
     hparams.learning_rate_warmup_steps = 10
     return hparams
+
+
+@register
+def latent_dynamics_ensemble_tiny() -> HParams:
+    """For tests: latent_dynamics_tiny with two transitions, as rlmb_latent has three."""
+    hparams = latent_dynamics_tiny()
+    hparams.transition_ensemble = 2
+    hparams.disagreement_penalty = 1.0
+    return hparams

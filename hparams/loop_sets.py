@@ -259,6 +259,13 @@ def rlmb_latent() -> HParams:
     thousands of simulated steps per second instead of hundreds. That buys SimPLe's 16M
     simulated steps (512 sub-envs x 32-step rollouts x about 1,000 iterations) within
     the 2 hours, and the rest of the time trains the model.
+
+    The model has three transitions (latent_dynamics_ensemble): where they disagree,
+    imagined steps differ and the expected reward is lowered, so PPO does not learn to
+    exploit one transition's errors. With one, the Pong model favoured holding UP, which
+    every constant action's real score contradicts, and the Freeway policy learned to
+    wait for cars that the game does not justify (benchmarks/RESULTS.md, "An ensemble of
+    transitions").
     """
     hparams = rlmb_base()
     hparams.initial_collection_mean_hold = 16
@@ -266,7 +273,7 @@ def rlmb_latent() -> HParams:
     hparams.resize_width_factor = 4
     hparams.grayscale = True
     hparams.generative_model = "latent_dynamics"
-    hparams.generative_model_params = "latent_dynamics_cpu"
+    hparams.generative_model_params = "latent_dynamics_ensemble"
     hparams.model_train_steps = 500
     hparams.initial_epoch_train_steps_multiplier = 5
     hparams.train_steps_multiplier_epochs = [0]
@@ -290,7 +297,7 @@ def rlmb_latent_tiny() -> HParams:
     iterations of 8 sub-envs x 5 steps."""
     hparams = _sized_for_tests(rlmb_latent())
     hparams.initial_collection_mean_hold = 4
-    hparams.generative_model_params = "latent_dynamics_tiny"
+    hparams.generative_model_params = "latent_dynamics_ensemble_tiny"
     hparams.initial_epoch_train_steps_multiplier = 1
     hparams.simulated_batch_size = 8
     return hparams
