@@ -49,7 +49,7 @@ from models import policies, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
 from rl import anchors, datagen, evaluation, ppo, rollout  # noqa: E402
-from rl.imagination_env import LatentImaginationEnv  # noqa: E402
+from rl.imagination_env import LatentImaginationEnv, held_action_totals  # noqa: E402
 
 import cloned_game  # noqa: E402
 
@@ -174,18 +174,9 @@ def reward_control(model, dev, steps=16, count=512):
     game."""
     batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, count, seed=4)()
     start = model.encode(batch["frames"].numpy()[:, :model.stack_size])
-    likeliest, expected = [], []
-    for action in range(model.num_actions):
-        latent, total, total_expected = start, 0, 0.0
-        for _ in range(steps):
-            latent, reward, _ = model.imagine(latent, np.full(count, action), mean_reward=True)
-            total_expected = total_expected + reward
-            total = total + np.round(reward)
-        likeliest.append(total)
-        expected.append(total_expected)
-    likeliest, expected = np.array(likeliest), np.array(expected)
-    differs = (likeliest.max(0) != likeliest.min(0)).mean()
-    gap = (expected.max(0) - expected.min(0)).mean()
+    expected, likeliest = held_action_totals(model, start, steps)
+    differs = (likeliest.max(1) != likeliest.min(1)).mean()
+    gap = (expected.max(1) - expected.min(1)).mean()
     print(f"reward control in imagination: with each action held {steps} steps, the summed "
           f"reward differs between actions from {differs:.3f} of the starts (best minus "
           f"worst expected sum {gap:.3f} on average)", flush=True)

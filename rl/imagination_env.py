@@ -109,19 +109,29 @@ class LatentImaginationEnv(VectorEnv):
         return self._obs.copy(), rewards, terminated, truncated, info
 
 
-def held_action_spread(model, latents, steps, batch=4096):
-    """Per latent: the best minus the worst action's summed expected reward, each action
-    held `steps` imagined steps from it."""
-    spread = np.zeros(len(latents), np.float32)
+def held_action_totals(model, latents, steps, batch=4096):
+    """Per latent and action: the summed expected and the summed likeliest reward of that
+    action held `steps` imagined steps from the latent, each [N, num_actions]."""
     actions = np.arange(model.num_actions)
+    expected = np.zeros((len(latents), len(actions)), np.float32)
+    likeliest = np.zeros((len(latents), len(actions)), np.float32)
     for begin in range(0, len(latents), batch):
         part = latents[begin:begin + batch]
         latent = np.repeat(part, len(actions), axis=0)
         held = np.tile(actions, len(part))
         total = np.zeros(len(latent), np.float32)
+        total_likeliest = np.zeros(len(latent), np.float32)
         for _ in range(steps):
             latent, reward, _ = model.imagine(latent, held, mean_reward=True)
             total += reward
-        total = total.reshape(len(part), len(actions))
-        spread[begin:begin + batch] = total.max(1) - total.min(1)
-    return spread
+            total_likeliest += np.round(reward)
+        expected[begin:begin + batch] = total.reshape(len(part), len(actions))
+        likeliest[begin:begin + batch] = total_likeliest.reshape(len(part), len(actions))
+    return expected, likeliest
+
+
+def held_action_spread(model, latents, steps, batch=4096):
+    """Per latent: the best minus the worst action's summed expected reward, each action
+    held `steps` imagined steps from it."""
+    expected, _ = held_action_totals(model, latents, steps, batch)
+    return expected.max(1) - expected.min(1)

@@ -11,7 +11,7 @@ from models import policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from problems import input_pipeline
 from rl import ppo, rollout
-from rl.imagination_env import LatentImaginationEnv, held_action_spread
+from rl.imagination_env import LatentImaginationEnv, held_action_spread, held_action_totals
 
 FRAME = (105, 80, 3)
 
@@ -227,6 +227,25 @@ def test_action_starts_come_from_windows_where_held_actions_differ(pong_arrays):
     env.reset(seed=5)
     drawn = np.flatnonzero(np.isin(env.start_indices, env.starts.windows[pool]))
     assert set(drawn) == set(range(1, 64))  # all but sub-env 0, which starts a game
+
+
+def test_held_action_totals_match_holding_each_action_alone(pong_arrays):
+    """Batching every action of several latents in one call (and splitting them over
+    batches) gives each (latent, action) the sums of holding that action alone."""
+    model = LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME)
+    latents = model.encode(pong_arrays["frame"][np.arange(0, 50, 10)[:, None] + np.arange(4)])
+    expected, likeliest = held_action_totals(model, latents, 3, batch=2)
+    assert expected.shape == likeliest.shape == (5, 6)
+    assert np.ptp(expected, axis=1).min() > 0  # actions differ, so a swapped column shows
+    for action in range(6):
+        latent, total, total_likeliest = latents, 0.0, 0.0
+        for _ in range(3):
+            latent, reward, _ = model.imagine(latent, np.full(5, action), mean_reward=True)
+            total, total_likeliest = total + reward, total_likeliest + np.round(reward)
+        np.testing.assert_allclose(expected[:, action], total, atol=1e-5)
+        np.testing.assert_array_equal(likeliest[:, action], total_likeliest)
+    np.testing.assert_allclose(held_action_spread(model, latents, 3),
+                               expected.max(1) - expected.min(1), atol=1e-6)
 
 
 def test_ppo_collects_in_imagination_and_bootstraps(pong_arrays):
