@@ -5,7 +5,8 @@ r"""Trains a world model (next-frame or latent) on a problem's trajectory data.
 
 Data comes from `python -m rl.datagen_with_agent`. Re-running on the same --output_dir
 resumes; a larger --train_steps trains on. --model=latent_dynamics
---hparams_set=latent_dynamics_cpu trains the latent model of the rlmb_latent loop.
+--hparams_set=latent_dynamics_ensemble trains the latent model of the rlmb_latent loop
+(latent_dynamics_cpu: the same with one transition).
 --strategy=mirrored uses every local GPU,
 --strategy=multi_worker every host named in TF_CONFIG, with no other change.
 """
