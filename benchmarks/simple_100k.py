@@ -51,6 +51,7 @@ def main():
         "simulated_env_steps": summary["simulated_env_steps"],
         "phase_seconds": {k: round(v, 1) for k, v in summary["phase_seconds"].items()},
         "wall_seconds_this_run": round(wall, 1),
+        "peak_memory_mb": summary["peak_memory_mb"],
         # Random play, the best constant action (measured with the evaluation's
         # settings), model-free PPO at 100K and SimPLe: the scores to read these beside.
         "baselines": summary["baselines"],

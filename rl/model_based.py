@@ -17,6 +17,7 @@ redone from scratch with its partial output removed (a real-data collection).
 import dataclasses
 import json
 import os
+import resource
 import time
 from typing import Any, Dict, Optional
 
@@ -51,6 +52,11 @@ def start_arrays(arrays: Dict[str, np.ndarray], all_epochs: bool) -> Dict[str, n
     return {key: value[latest] for key, value in arrays.items()}
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class LoopState:
     """Finished phases and counters, saved atomically after every phase."""
 
@@ -67,6 +73,10 @@ class LoopState:
 
     def finish(self, phase: str, seconds: float, **counters: int) -> None:
         self.data["done"].append(phase)
+        # The most memory the run has held, over every process that ran it (a resumed
+        # run keeps the larger of its own peak and the earlier runs').
+        self.data["peak_memory_mb"] = max(self.data.get("peak_memory_mb", 0.0),
+                                          peak_memory_mb())
         kind = phase.rsplit("_", 1)[0]
         self.data["phase_seconds"][kind] = self.data["phase_seconds"].get(kind, 0.0) + seconds
         self.data.update(counters)
@@ -398,6 +408,7 @@ class ModelBasedLoop:
         return {"real_env_steps": self.state.data["real_env_steps"],
                 "simulated_env_steps": self.state.data["simulated_env_steps"],
                 "phase_seconds": self.state.data["phase_seconds"],
+                "peak_memory_mb": round(self.state.data.get("peak_memory_mb", 0.0)),
                 "final_eval": last,
                 "baselines": self.references()}
 
@@ -411,12 +422,14 @@ class ModelBasedLoop:
             self.evaluate(epoch)
             elapsed = time.time() - self.started
             print(f"[epoch {epoch + 1}/{loop.epochs}] done, {elapsed:.0f}s this run, about "
-                  f"{elapsed / (epoch + 1) * (loop.epochs - epoch - 1):.0f}s left", flush=True)
+                  f"{elapsed / (epoch + 1) * (loop.epochs - epoch - 1):.0f}s left, peak "
+                  f"memory {self.state.data.get('peak_memory_mb', 0.0):.0f} MiB", flush=True)
         result = self.summary()
         scores = {k[len("eval/mean_return/"):]: round(v, 2)
                   for k, v in result["final_eval"].items() if k.endswith("_unclipped")}
         print(f"final: {self.game}, {result['real_env_steps']} real env steps, "
-              f"{result['simulated_env_steps']} simulated steps", flush=True)
+              f"{result['simulated_env_steps']} simulated steps, peak memory "
+              f"{result['peak_memory_mb']} MiB", flush=True)
         print(f"final: mean raw return {json.dumps(scores)}"
               + f" ({baselines.reference_line(self.references())})", flush=True)
         return result

@@ -78,7 +78,10 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
     tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]
     assert tree["generative_model"] == "latent_dynamics"
     assert tree["generative_model_params_resolved"]["latent_size"] == 32
-    assert "final: pong, 600 real env steps, 240 simulated steps" in result.stdout
+    assert "final: pong, 600 real env steps, 240 simulated steps, peak memory" in result.stdout
+    # Measured, not a placeholder: a process that has loaded TensorFlow holds hundreds of
+    # MiB.
+    assert 200 < state["peak_memory_mb"] < 8192
 
 
 def test_exported_latent_policy_plays_from_raw_frames(latent_loop_run):
