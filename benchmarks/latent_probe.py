@@ -27,6 +27,11 @@ Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 5
            [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
            [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
            [--counterfactual_states 512] [--counterfactual_seed 0]
+           [--score_at 60,180] [--skip_baselines]
+
+To see how the score grows with PPO's budget in a loop's final model: DATA_DIR the run's
+data/, --dataset rlmb_GAME, --wm_set the loop's model set, --wm_dir a copy of its
+world_model/checkpoints, --wm_seconds 0 --skip_model_measures, and --score_at.
 """
 
 import argparse
@@ -306,6 +311,12 @@ def main():
                         help="game states of the counterfactual measure; where the game's "
                              "rewards differ between actions is rare (about 6%% in Pong)")
     parser.add_argument("--counterfactual_seed", type=int, default=0)
+    parser.add_argument("--score_at", default="",
+                        help="PPO iterations after which the policy also plays the real "
+                             "game, e.g. 60,180 (how its score grows with PPO's budget)")
+    parser.add_argument("--skip_baselines", action="store_true",
+                        help="score the final policy without the constant actions and "
+                             "random play beside it")
     args = parser.parse_args()
 
     dataset = args.dataset or f"gym_{args.game}_random"
@@ -352,6 +363,21 @@ def main():
                                            env.single_action_space)
     learner = ppo.PPOLearner(network, ppo_hp)
     collector = rollout.RolloutCollector(env, learner, seed=0)
+    agent = policies.EncodedPolicy(model.network, network)
+    act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))
+    config = atari.AtariConfig(**{k: v for k, v in fmt.items()
+                                  if k in {f.name for f in dataclasses.fields(atari.AtariConfig)}})
+
+    def score(label):
+        results = evaluation.evaluate_settings(
+            lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
+            [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)
+        for temperature, result in zip((0.0, 1.0), results):
+            print(f"real {args.game}, {label}, temperature {temperature}: mean raw return "
+                  f"{result['mean_raw_return']:.2f} over {result['episodes']} episodes "
+                  f"{result['raw_returns']}", flush=True)
+
+    score_at = {int(i) for i in args.score_at.split(",") if i}
     began, iteration, steps = time.time(), 0, 0
     planned = max(1, ppo_hp.epochs_num)
     while time.time() - began < args.ppo_seconds and iteration < planned:
@@ -370,6 +396,10 @@ def main():
                   f"steps/s, imagined return per rollout {imagined:.3f}, entropy "
                   f"{metrics['entropy']:.3f}, kl {metrics['approx_kl']:.4f}, actions "
                   f"{np.round(mix, 2).tolist()}", flush=True)
+        if iteration in score_at:
+            paused = time.time()
+            score(f"after {iteration} PPO iterations")
+            began += time.time() - paused  # scoring does not count against --ppo_seconds
     print(f"ppo: {iteration} iterations, {steps} simulated steps in "
           f"{time.time() - began:.0f}s, {steps / (time.time() - began):.0f} steps/s",
           flush=True)
@@ -377,10 +407,9 @@ def main():
     imagined_returns(env, lambda obs: network(tf.constant(obs)).logits.numpy().argmax(-1),
                      "the trained policy, greedy")
     policy_agreement(model, network, dev)
-    agent = policies.EncodedPolicy(model.network, network)
-    act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))
-    config = atari.AtariConfig(**{k: v for k, v in fmt.items()
-                                  if k in {f.name for f in dataclasses.fields(atari.AtariConfig)}})
+    if args.skip_baselines:
+        score(f"after {iteration} PPO iterations")
+        return
     results = evaluation.evaluate_settings(
         lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
         [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)

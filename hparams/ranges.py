@@ -59,7 +59,7 @@ RANGES = {
     "simulation_sampling_temperature": NON_NEGATIVE, "simulated_reward_starts": SHARE,
     "ppo_epochs_num": COUNT, "ppo_last_epoch_multiplier": COUNT,
     "real_ppo_epoch_length": COUNT, "real_ppo_learning_rate": NON_NEGATIVE,
-    "eval_episodes": COUNT, "eval_envs": COUNT, "eval_max_num_noops": NON_NEGATIVE,
+    "eval_episodes": COUNT, "eval_envs": COUNT, "eval_all_settings_every": COUNT, "eval_max_num_noops": NON_NEGATIVE,
     "eval_world_model_rollouts": COUNT, "world_model_eval_steps": NON_NEGATIVE,
     # World-model sets.
     "batch_size": COUNT, "video_num_input_frames": COUNT, "hidden_size": COUNT,

@@ -1,8 +1,10 @@
 """How a loop set's fields become the plan of a model-based run: the PPO and world-model
 sets it names (with the loop's overrides), how many PPO iterations and world-model steps
-each epoch gets, and how many real steps each collection takes. Pure functions of the
-loop hparams: what rl.model_based runs, and what tests and benchmarks check without
-running it."""
+each epoch gets, how many real steps each collection takes and which settings each
+epoch's evaluation scores. Pure functions of the loop hparams: what rl.model_based runs,
+and what tests and benchmarks check without running it."""
+
+from typing import List, Tuple
 
 import hparams as hparams_lib
 from hparams import HParams
@@ -71,3 +73,14 @@ def world_model_steps_until(loop: HParams, epoch: int) -> int:
 
 def steps_per_collection(loop: HParams) -> int:
     return max(1, loop.num_real_env_frames // loop.epochs)
+
+
+def eval_settings(loop: HParams, epoch: int) -> List[Tuple[float, int]]:
+    """The (sampling temperature, max no-ops) pairs that epoch `epoch` (from 0) evaluates:
+    every pair each `eval_all_settings_every` epochs and at the last epoch; in the epochs
+    between, only the first temperature with the evaluation's no-ops."""
+    noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
+    if (epoch + 1) % loop.eval_all_settings_every and epoch + 1 != loop.epochs:
+        return [(loop.eval_sampling_temps[0], loop.eval_max_num_noops)]
+    return [(temperature, noops) for temperature in loop.eval_sampling_temps
+            for noops in noops_settings]

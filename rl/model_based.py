@@ -254,9 +254,7 @@ class ModelBasedLoop:
             real = self.state.data["real_env_steps"]
             act = self._act_on_frames()
             values, lines = {}, []
-            noops_settings = sorted({loop.eval_max_num_noops, 0}, reverse=True)
-            settings = [(temperature, noops) for temperature in loop.eval_sampling_temps
-                        for noops in noops_settings]
+            settings = loop_schedule.eval_settings(loop, epoch)
             results = evaluation.evaluate_settings(
                 act,
                 [(dataclasses.replace(self.config, max_num_noops=noops), temperature)

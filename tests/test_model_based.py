@@ -117,6 +117,20 @@ def test_schedule_helpers():
     assert loop_schedule.ppo_hparams(loop).num_agents == 16
 
 
+def test_middle_epochs_evaluate_only_the_first_temperature():
+    every_setting = [(0.5, 8), (0.5, 0), (0.0, 8), (0.0, 0), (1.0, 8), (1.0, 0)]
+    loop = hparams.get("rlmb_base")  # T2T's: every setting every epoch
+    assert [loop_schedule.eval_settings(loop, e) for e in (0, 7, 14)] == [every_setting] * 3
+    loop.eval_all_settings_every = 5
+    assert loop_schedule.eval_settings(loop, 0) == [(0.5, 8)]
+    assert loop_schedule.eval_settings(loop, 4) == every_setting
+    assert loop_schedule.eval_settings(loop, 12) == [(0.5, 8)]
+    loop.eval_all_settings_every = 4  # 15 epochs: the last one is not a multiple
+    assert loop_schedule.eval_settings(loop, 14) == every_setting
+    latent = hparams.get("rlmb_latent")
+    assert sum(len(loop_schedule.eval_settings(latent, e)) for e in range(15)) == 3 * 6 + 12
+
+
 def test_loop_can_set_the_world_models_compute_dtype():
     cpu_loop = hparams.get("rlmb_cpu")
     assert loop_schedule.world_model_hparams(cpu_loop).compute_dtype == "auto"  # the set's
