@@ -368,14 +368,14 @@ def main():
     config = atari.AtariConfig(**{k: v for k, v in fmt.items()
                                   if k in {f.name for f in dataclasses.fields(atari.AtariConfig)}})
 
-    def score(label):
+    def score(label, context=""):
         results = evaluation.evaluate_settings(
             lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
             [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)
         for temperature, result in zip((0.0, 1.0), results):
             print(f"real {args.game}, {label}, temperature {temperature}: mean raw return "
                   f"{result['mean_raw_return']:.2f} over {result['episodes']} episodes "
-                  f"{result['raw_returns']}", flush=True)
+                  f"{result['raw_returns']}{context}", flush=True)
 
     score_at = {int(i) for i in args.score_at.split(",") if i}
     began, iteration, steps = time.time(), 0, 0
@@ -410,9 +410,6 @@ def main():
     if args.skip_baselines:
         score(f"after {iteration} PPO iterations")
         return
-    results = evaluation.evaluate_settings(
-        lambda obs, temps: act(tf.constant(obs), tf.constant(temps, tf.float32)).numpy(),
-        [(config, 0.0), (config, 1.0)], args.eval_episodes, num_envs=8, seed=1)
     constant = {a: evaluation.evaluate(lambda obs, a=a: np.full(len(obs), a), config,
                                        args.eval_episodes, num_envs=8, seed=1,
                                        label=f"constant action {a}")["mean_raw_return"]
@@ -423,15 +420,10 @@ def main():
         lambda obs: rng.integers(0, fmt["num_actions"], len(obs)), config, args.eval_episodes,
         num_envs=8, seed=1, label="uniform random")["mean_raw_return"]
     random_score, simple_score = anchors.SCORES_100K.get(args.game, (None, None))
-    context = (f"best constant action {constant[best]:.2f} (action {best}, measured here), "
-               f"uniform random {measured_random:.2f} (measured here; published "
-               f"{random_score}), model-free PPO at 100K "
-               f"{anchors.PPO_100K.get(args.game)}, SimPLe {simple_score}")
-    for temperature, result in zip((0.0, 1.0), results):
-        print(f"real {args.game}, temperature {temperature}: mean raw return "
-              f"{result['mean_raw_return']:.2f} over {result['episodes']} episodes "
-              f"{result['raw_returns']}; {context}", flush=True)
-
+    score(f"after {iteration} PPO iterations",
+          f"; best constant action {constant[best]:.2f} (action {best}, measured here), "
+          f"uniform random {measured_random:.2f} (measured here; published {random_score}), "
+          f"model-free PPO at 100K {anchors.PPO_100K.get(args.game)}, SimPLe {simple_score}")
 
 if __name__ == "__main__":
     main()
