@@ -265,7 +265,9 @@ def rlmb_latent() -> HParams:
     an epoch) within the 2 hours, and the rest of the time trains the model. Half that
     PPO budget left the policy short of what the model offered: in a fixed model the
     greedy score kept rising well past one epoch's 60 iterations, and over the epochs of
-    two games 120 scored more than 60 (benchmarks/RESULTS.md, "PPO's budget").
+    Kung-Fu Master and Boxing 120 scored more than 60. Where the model misses the rewards
+    (Freeway, Pong) more PPO does not help, and on Freeway it followed the model's errors
+    further (benchmarks/RESULTS.md, "PPO's budget" and section 1).
 
     The model has three transitions (latent_dynamics_ensemble): where they disagree,
     imagined steps differ and the expected reward is lowered, so PPO does not learn to
