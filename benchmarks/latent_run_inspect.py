@@ -51,7 +51,7 @@ def main():
                              (fmt["height"], fmt["width"], fmt["channels"]))
     model.checkpoint.restore(tf.train.latest_checkpoint(
         os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
-    size = model.hparams.latent_size
+    size = model.latent_size
     network = policies.make_policy_network(loop_schedule.ppo_hparams(loop),
                                            gym.spaces.Box(-1.0, 1.0, (size,), np.float32),
                                            gym.spaces.Discrete(num_actions))

@@ -29,7 +29,13 @@ def latent_dynamics_cpu() -> HParams:
         encoder_filters=[32, 64, 64],
         frame_feature_size=256,
         latent_size=256,
+        # > 0: a spatial latent of this many channels per cell of the encoder's last grid
+        # (latent_size is then unused) and a convolutional transition
+        # (models/latent_dynamics.py); 0: the flat latent_size vector and an MLP.
+        latent_channels=0,
         transition_hidden_size=512,
+        # The reward and episode-end heads' width; 0: transition_hidden_size.
+        head_hidden_size=0,
         # How the action enters the transition: "concat" (beside the latent, at the
         # input) or "multiplicative" (also gating each hidden layer; models/
         # latent_dynamics.py).
@@ -108,4 +114,31 @@ def latent_dynamics_ensemble_tiny() -> HParams:
     hparams = latent_dynamics_tiny()
     hparams.transition_ensemble = 2
     hparams.disagreement_penalty = 1.0
+    return hparams
+
+
+@register
+def latent_dynamics_spatial() -> HParams:
+    """latent_dynamics_cpu with a spatial latent: 16 channels on each cell of a 7x5 grid
+    of 52x40 frames (each cell 8x8 pixels), stepped by 3x3 convolutions of 64 channels,
+    one transition. Meant to learn a ball meeting a paddle once for every place on the
+    screen, where the flat latent's MLP must learn each place apart. Not used by any loop
+    set: in probes on Pong and Boxing its imagination drifted further and rated one held
+    action far above the rest, and PPO followed it below the best constant action
+    (benchmarks/RESULTS.md, "A spatial latent")."""
+    hparams = latent_dynamics_cpu()
+    hparams.encoder_filters = [32, 64]
+    hparams.latent_channels = 16
+    hparams.transition_hidden_size = 64
+    hparams.head_hidden_size = 256
+    return hparams
+
+
+@register
+def latent_dynamics_spatial_tiny() -> HParams:
+    """For tests: latent_dynamics_tiny with a spatial latent of 4 channels a cell."""
+    hparams = latent_dynamics_tiny()
+    hparams.latent_channels = 4
+    hparams.transition_hidden_size = 8
+    hparams.head_hidden_size = 32
     return hparams

@@ -73,6 +73,7 @@ RANGES = {
     "video_num_target_frames": COUNT, "scheduled_sampling_decay_steps": COUNT,
     "scheduled_sampling_max_prob": SHARE,
     "transition_ensemble": COUNT, "disagreement_penalty": NON_NEGATIVE,
+    "latent_channels": NON_NEGATIVE, "head_hidden_size": NON_NEGATIVE,
 }
 
 

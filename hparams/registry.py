@@ -36,6 +36,8 @@ FIELDS_ADDED_LATER = {
     "scheduled_sampling_decay_steps": 10000,
     "scheduled_sampling_max_prob": 1.0,
     "real_reward_loss_coef": 0.0,        # latent sets: rewards learned on imagination only
+    "latent_channels": 0,                # latent sets: a flat latent
+    "head_hidden_size": 0,               # latent sets: heads as wide as the transition
 }
 
 

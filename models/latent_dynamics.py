@@ -13,6 +13,13 @@ The parts:
   latent of a 4-frame stack already holds velocities, and residual, since most of a
   frame carries over to the next; optionally an ensemble of them, whose disagreement
   marks where the model does not know;
+- or, with `latent_channels` > 0, a spatial latent: the encoder's grid of cells is kept
+  (latent_channels per cell, flattened into `h` for everything outside this module),
+  and the transition is 3x3 convolutions over that grid with the action and the cells'
+  coordinates as extra channels. What decides most Atari rewards is two objects meeting
+  (ball and paddle, car and chicken, fist and face): a convolution sees that where it
+  happens, with the same weights everywhere on the screen, where an MLP on a flat
+  vector must learn each place apart;
 - a reward head on (h, action, h'), 3 classes for the clipped rewards -1, 0, 1, and an
   episode-end head on h';
 - a decoder from h to the newest frame of its stack: the training signal that keeps the
@@ -40,6 +47,26 @@ from models.tracking import track_layers
 CELL = 4  # the encoder folds frames into CELL x CELL cells of pixels
 
 
+def encoder_grid(hparams, frame_shape) -> Tuple[int, int, int]:
+    """(rows, columns, channels) of the encoder's last grid for frames of `frame_shape`:
+    the frame padded to whole cells, folded into them, then halved by each stride-2
+    convolution after the first."""
+    height, width = -(-frame_shape[0] // CELL), -(-frame_shape[1] // CELL)
+    for _ in hparams.encoder_filters[1:]:
+        height, width = -(-height // 2), -(-width // 2)
+    return height, width, hparams.encoder_filters[-1]
+
+
+def latent_size(hparams, frame_shape) -> int:
+    """The size of the latent vector the policy reads: latent_size, or for a spatial
+    latent every cell's latent_channels."""
+    channels = hparams.get("latent_channels", 0)
+    if channels > 0:
+        height, width, _ = encoder_grid(hparams, frame_shape)
+        return height * width * channels
+    return hparams.latent_size
+
+
 class LatentDynamicsNetwork(tf.keras.Model):
     """Encoder, transition, heads and decoder; see the module docstring.
 
@@ -54,8 +81,8 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.num_actions = num_actions
         self.frame_shape = tuple(frame_shape)
         self.stack_size = hparams.video_num_input_frames
-        self.latent_size = hparams.latent_size
-        self.frame_feature_size = hparams.frame_feature_size
+        self.latent_channels = hparams.get("latent_channels", 0)
+        self.spatial = self.latent_channels > 0
         relu, elu = tf.nn.relu, tf.nn.elu
         # The frame is folded into 4x4 cells first (space_to_depth) and the decoder
         # unfolds its last layer the same way: convolutions at full resolution with few
@@ -66,8 +93,21 @@ class LatentDynamicsNetwork(tf.keras.Model):
             tf.keras.layers.Conv2D(filters[0], 3, padding="same", activation=relu)] + [
             tf.keras.layers.Conv2D(f, 4, 2, padding="same", activation=relu)
             for f in filters[1:]])
-        self.frame_dense = tf.keras.layers.Dense(hparams.frame_feature_size, activation=relu)
-        self.stack_dense = tf.keras.layers.Dense(hparams.latent_size)
+        self.padded = tuple(-(-n // CELL) * CELL for n in self.frame_shape[:2])
+        self.grid = encoder_grid(hparams, self.frame_shape)
+        height, width, _ = self.grid
+        self.latent_size = latent_size(hparams, self.frame_shape)
+        if self.spatial:
+            # Each frame keeps its grid of cells; the stack's frames meet per cell (a 1x1
+            # convolution over their features side by side).
+            self.frame_dense = None
+            self.frame_feature_size = height * width * filters[-1]
+            self.stack_dense = tf.keras.layers.Conv2D(self.latent_channels, 1)
+        else:
+            self.frame_dense = tf.keras.layers.Dense(hparams.frame_feature_size,
+                                                     activation=relu)
+            self.frame_feature_size = hparams.frame_feature_size
+            self.stack_dense = tf.keras.layers.Dense(hparams.latent_size)
         self.stack_norm = tf.keras.layers.LayerNormalization()
         hidden = hparams.transition_hidden_size
         # transition_ensemble > 1: that many transitions of the same shape, trained alike
@@ -78,9 +118,15 @@ class LatentDynamicsNetwork(tf.keras.Model):
         self.members = []
         for member in range(hparams.get("transition_ensemble", 1)):
             suffix = f"_m{member}" if member else ""
-            layers = track_layers(self, "transition" + suffix, [
-                tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
-                + [tf.keras.layers.Dense(hparams.latent_size)])
+            if self.spatial:
+                layers = track_layers(self, "transition" + suffix, [
+                    tf.keras.layers.Conv2D(hidden, 3, padding="same", activation=elu)
+                    for _ in range(2)] + [
+                    tf.keras.layers.Conv2D(self.latent_channels, 3, padding="same")])
+            else:
+                layers = track_layers(self, "transition" + suffix, [
+                    tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
+                    + [tf.keras.layers.Dense(hparams.latent_size)])
             norm = tf.keras.layers.LayerNormalization()
             setattr(self, "transition_norm" + suffix, norm)
             self.members.append((layers, norm))
@@ -93,41 +139,45 @@ class LatentDynamicsNetwork(tf.keras.Model):
         if hparams.get("action_injection", "concat") == "multiplicative":
             self.action_gates = track_layers(self, "action_gate", [
                 tf.keras.layers.Dense(2 * hidden) for _ in range(2)])
+        # The heads' width: the transition's, unless head_hidden_size says otherwise (a
+        # spatial transition's width counts channels per cell, too few for a dense head).
+        head = hparams.get("head_hidden_size", 0) or hidden
         self.reward_head = track_layers(self, "reward_head", [
-            tf.keras.layers.Dense(hidden, activation=elu),
+            tf.keras.layers.Dense(head, activation=elu),
             tf.keras.layers.Dense(hparams.num_reward_classes)])
         # Episode ends are rare: start the head near "never" (P = 0.7%), or an untrained
         # model would end half its imagined rollouts at every step.
         self.done_head = track_layers(self, "done_head", [
-            tf.keras.layers.Dense(hidden, activation=elu),
+            tf.keras.layers.Dense(head, activation=elu),
             tf.keras.layers.Dense(1, bias_initializer=tf.keras.initializers.Constant(-5.0))])
         # The decoder mirrors the encoder: from its smallest grid back up by sub-pixel
         # steps (a convolution to 4x the channels, then depth_to_space), the last one
-        # unfolding 4x4 cells, then cropped to the frame.
-        height, width, channels = self.frame_shape
-        self.padded = (-(-height // CELL) * CELL, -(-width // CELL) * CELL)
-        height, width = self.padded[0] // CELL, self.padded[1] // CELL
-        for _ in filters[1:]:
-            height, width = -(-height // 2), -(-width // 2)
-        self.grid = (height, width, filters[-1])
-        self.decoder_dense = tf.keras.layers.Dense(height * width * filters[-1],
-                                                   activation=relu)
+        # unfolding 4x4 cells, then cropped to the frame. A spatial latent is already
+        # that grid: a convolution, not a dense layer, brings it to the filters.
+        if self.spatial:
+            self.decoder_dense = tf.keras.layers.Conv2D(filters[-1], 3, padding="same",
+                                                        activation=relu)
+        else:
+            self.decoder_dense = tf.keras.layers.Dense(height * width * filters[-1],
+                                                       activation=relu)
         self.deconvs = track_layers(self, "decoder_conv", [
             tf.keras.layers.Conv2D(4 * f, 3, padding="same", activation=relu)
             for f in reversed(filters[:-1])])
-        self.decoder_out = tf.keras.layers.Conv2D(CELL * CELL * channels, 3, padding="same")
+        self.decoder_out = tf.keras.layers.Conv2D(CELL * CELL * self.frame_shape[2], 3,
+                                                  padding="same")
 
     @property
     def encoder_variables(self) -> List[tf.Variable]:
         """The encoder's variables (frame convolutions, frame and stack layers), in a
         fixed order: what an EMA target copy of the encoder tracks."""
         layers = [*self.convs, self.frame_dense, self.stack_dense, self.stack_norm]
-        return [v for layer in layers for v in layer.variables]
+        return [v for layer in layers if layer is not None for v in layer.variables]
 
     # ----- encoding -----
 
     def encode_frames(self, frames: tf.Tensor) -> tf.Tensor:
-        """uint8 [N, H, W, C] -> features [N, frame_feature_size]."""
+        """uint8 [N, H, W, C] -> features [N, frame_feature_size] (with a spatial latent,
+        each cell's features, flattened)."""
         x = tf.cast(frames, tf.float32) / 255.0
         height, width, _ = self.frame_shape
         x = tf.pad(x, [[0, 0], [0, self.padded[0] - height], [0, self.padded[1] - width],
@@ -135,11 +185,20 @@ class LatentDynamicsNetwork(tf.keras.Model):
         x = tf.nn.space_to_depth(x, CELL)
         for conv in self.convs:
             x = conv(x)
-        return self.frame_dense(tf.reshape(x, [tf.shape(x)[0], -1]))
+        x = tf.reshape(x, [tf.shape(x)[0], -1])
+        return x if self.spatial else self.frame_dense(x)
 
     def stack_latent(self, features: tf.Tensor) -> tf.Tensor:
         """Features of `stack` consecutive frames [B, stack, F] -> latent [B, latent_size]."""
-        flat = tf.reshape(features, [tf.shape(features)[0], -1])
+        batch = tf.shape(features)[0]
+        if self.spatial:
+            height, width, channels = self.grid
+            cells = tf.reshape(features, [batch, self.stack_size, height, width, channels])
+            cells = tf.reshape(tf.transpose(cells, [0, 2, 3, 1, 4]),
+                               [batch, height, width, self.stack_size * channels])
+            latent = tf.tanh(self.stack_norm(self.stack_dense(cells)))
+            return tf.reshape(latent, [batch, self.latent_size])
+        flat = tf.reshape(features, [batch, -1])
         return tf.tanh(self.stack_norm(self.stack_dense(flat)))
 
     def encode(self, observations: tf.Tensor) -> tf.Tensor:
@@ -160,6 +219,8 @@ class LatentDynamicsNetwork(tf.keras.Model):
         """The next latent by one member of the transition ensemble."""
         layers, norm = self.members[member]
         action = tf.one_hot(actions, self.num_actions)
+        if self.spatial:
+            return self._spatial_transition(latent, action, layers, norm)
         delta = tf.concat([latent, action], -1)
         for i, layer in enumerate(layers):
             delta = layer(delta)
@@ -167,6 +228,25 @@ class LatentDynamicsNetwork(tf.keras.Model):
                 gate, shift = tf.split(self.action_gates[i](action), 2, -1)
                 delta = delta * tf.sigmoid(gate) + shift
         return tf.tanh(norm(latent + delta))
+
+    def _spatial_transition(self, latent, action, layers, norm):
+        """The transition of a spatial latent: 3x3 convolutions over the grid, the action
+        broadcast to every cell and the cell's (row, column) in -1..1 beside it, so that
+        what depends on the place (a wall, the score line) can be learned too."""
+        height, width, _ = self.grid
+        batch = tf.shape(latent)[0]
+        cells = tf.reshape(latent, [batch, height, width, self.latent_channels])
+        rows, cols = tf.meshgrid(tf.linspace(-1.0, 1.0, height), tf.linspace(-1.0, 1.0, width),
+                                 indexing="ij")
+        coords = tf.tile(tf.stack([rows, cols], -1)[None], [batch, 1, 1, 1])
+        broadcast = tf.tile(action[:, None, None, :], [1, height, width, 1])
+        delta = tf.concat([cells, broadcast, coords], -1)
+        for i, layer in enumerate(layers):
+            delta = layer(delta)
+            if i < len(self.action_gates):
+                gate, shift = tf.split(self.action_gates[i](action), 2, -1)
+                delta = delta * tf.sigmoid(gate)[:, None, None] + shift[:, None, None]
+        return tf.reshape(tf.tanh(norm(cells + delta)), [batch, self.latent_size])
 
     def done_logit(self, next_latent: tf.Tensor) -> tf.Tensor:
         done = next_latent
@@ -197,7 +277,11 @@ class LatentDynamicsNetwork(tf.keras.Model):
     def decode(self, latent: tf.Tensor) -> tf.Tensor:
         """Latents [B, latent_size] -> the newest frame of their stack, float [B, H, W, C]
         on the 0..1 scale (not clipped: the loss is a plain squared error)."""
-        x = tf.reshape(self.decoder_dense(latent), [-1, *self.grid])
+        if self.spatial:
+            x = self.decoder_dense(tf.reshape(latent, [-1, *self.grid[:2],
+                                                       self.latent_channels]))
+        else:
+            x = tf.reshape(self.decoder_dense(latent), [-1, *self.grid])
         for conv in self.deconvs:
             x = tf.nn.depth_to_space(conv(x), 2)
         x = tf.nn.depth_to_space(self.decoder_out(x), CELL)

@@ -101,6 +101,11 @@ class LatentWorldModel:
         self.reseed_imagination(0)
 
     @property
+    def latent_size(self) -> int:
+        """The size of a latent as the policy reads it (a spatial latent flattened)."""
+        return self.network.latent_size
+
+    @property
     def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
 
@@ -185,7 +190,7 @@ class LatentWorldModel:
         member = 0 if every_step else tf.random.uniform([], 0, members, tf.int32)
         picked = tf.gather(imagined[member * batch_size:(member + 1) * batch_size],
                            chosen, axis=1)
-        decoded = self.network.decode(tf.reshape(picked, [-1, hp.latent_size]))
+        decoded = self.network.decode(tf.reshape(picked, [-1, self.latent_size]))
         decoded = tf.reshape(decoded, tf.concat([[batch_size, tf.size(chosen)],
                                                  tf.constant(self.frame_shape)], 0))
         frames = tf.cast(batch["frames"], tf.float32) / 255.0
@@ -324,7 +329,7 @@ class LatentWorldModel:
 
     def encode(self, observations: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Latents (numpy float32 [N, D]) of uint8 frame stacks [N, stack, H, W, C]."""
-        return _batched(self._encode, observations, batch_size, self.hparams.latent_size)
+        return _batched(self._encode, observations, batch_size, self.latent_size)
 
     def encode_windows(self, frames: np.ndarray, starts: np.ndarray,
                        batch_size: int = 1024) -> np.ndarray:
@@ -333,9 +338,9 @@ class LatentWorldModel:
         windows, but each frame goes through the encoder once, not once per window it
         is in, and the windows are never copied out as frame stacks."""
         features = _batched(self._frame_features, frames, batch_size,
-                            self.hparams.frame_feature_size)
+                            self.network.frame_feature_size)
         windows = features[starts[:, None] + np.arange(self.stack_size)]
-        return _batched(self._stack_latent, windows, batch_size, self.hparams.latent_size)
+        return _batched(self._stack_latent, windows, batch_size, self.latent_size)
 
     def _imagine_impl(self, latent, actions, mean_reward, members, penalty):
         net = self.network

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 import hparams as hparams_lib
 from hparams import HParams
-from models import catalog, policies, saved_policy, seeding
+from models import catalog, latent_dynamics, policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
@@ -365,7 +365,8 @@ class ModelBasedLoop:
         if self.learner is None:
             seeding.seed_initialization(self.seed)
             if self.latent:
-                size = self.wm_hparams.latent_size
+                size = latent_dynamics.latent_size(
+                    self.wm_hparams, (self.config.height, self.config.width, self.config.channels))
                 obs_space = gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
             else:
                 obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import hparams
 from hparams.errors import UserError
-from models import policies, saved_policy, seeding
+from models import latent_dynamics, policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from problems import input_pipeline
 from rl import ppo, rollout
@@ -51,14 +51,23 @@ def test_rewarded_sequence_starts():
     assert found.tolist() == [4, 5, 6]
 
 
-@pytest.mark.parametrize("frame_shape,overrides", [
-    ((52, 40, 1), ""), (FRAME, ""), ((52, 40, 1), "action_injection=multiplicative")])
-def test_shapes(frame_shape, overrides):
+@pytest.mark.parametrize("frame_shape,overrides,size", [
+    ((52, 40, 1), "", 32), (FRAME, "", 32), ((52, 40, 1), "action_injection=multiplicative", 32),
+    # A spatial latent: 4 channels on each cell of the 7 x 5 grid (52x40 in 4x4 cells,
+    # then one stride-2 convolution), or of the 14 x 10 grid of 105x80 frames.
+    ((52, 40, 1), "latent_channels=4", 7 * 5 * 4), (FRAME, "latent_channels=4", 14 * 10 * 4),
+    ((52, 40, 1), "latent_channels=4,action_injection=multiplicative", 7 * 5 * 4)])
+def test_shapes(frame_shape, overrides, size):
     hp = hparams.resolve("latent_dynamics_tiny", overrides)
     model = LatentWorldModel(hp, 6, frame_shape)
+    assert model.latent_size == size == latent_dynamics.latent_size(hp, frame_shape)
     obs = np.random.default_rng(0).integers(0, 256, (3, 4) + frame_shape, dtype=np.uint8)
     latent = model.encode(obs)
-    assert latent.shape == (3, hp.latent_size) and np.all(np.abs(latent) <= 1)
+    assert latent.shape == (3, size) and np.all(np.abs(latent) <= 1)
+    # encode_windows (each frame encoded once) gives what encode of the stacks gives.
+    frames = obs.reshape((-1,) + frame_shape)
+    np.testing.assert_allclose(model.encode_windows(frames, np.array([0, 4, 8])), latent,
+                               atol=1e-5)
     nxt, reward, done = model.imagine(latent, np.array([0, 1, 5]), mean_reward=True)
     assert nxt.shape == latent.shape and reward.shape == (3,) and done.dtype == bool
     assert np.all(np.abs(reward) <= 1)
@@ -265,10 +274,11 @@ def test_ppo_collects_in_imagination_and_bootstraps(pong_arrays):
     assert np.isfinite(metrics["loss"])
 
 
-def test_exported_latent_policy_acts_from_raw_frames(tmp_path, pong_arrays):
-    model = LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME)
+@pytest.mark.parametrize("wm_set", ["latent_dynamics_tiny", "latent_dynamics_spatial_tiny"])
+def test_exported_latent_policy_acts_from_raw_frames(tmp_path, pong_arrays, wm_set):
+    model = LatentWorldModel(hparams.get(wm_set), 6, FRAME)
     hp = hparams.resolve("ppo_latent", "mlp_hidden_sizes=[16,16]")
-    latent_space = gym.spaces.Box(-1.0, 1.0, (model.hparams.latent_size,), np.float32)
+    latent_space = gym.spaces.Box(-1.0, 1.0, (model.latent_size,), np.float32)
     network = policies.make_policy_network(hp, latent_space, gym.spaces.Discrete(6))
     agent = policies.EncodedPolicy(model.network, network)
     frame_space = gym.spaces.Box(0, 255, (4,) + FRAME, np.uint8)
