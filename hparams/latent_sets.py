@@ -34,6 +34,9 @@ def latent_dynamics_cpu() -> HParams:
         # (models/latent_dynamics.py); 0: the flat latent_size vector and an MLP.
         latent_channels=0,
         transition_hidden_size=512,
+        # How the transition's output makes the next latent: "residual" or "gated"
+        # (models/latent_dynamics.py).
+        transition_update="residual",
         # The reward and episode-end heads' width; 0: transition_hidden_size.
         head_hidden_size=0,
         # How the action enters the transition: "concat" (beside the latent, at the

@@ -38,6 +38,7 @@ FIELDS_ADDED_LATER = {
     "real_reward_loss_coef": 0.0,        # latent sets: rewards learned on imagination only
     "latent_channels": 0,                # latent sets: a flat latent
     "head_hidden_size": 0,               # latent sets: heads as wide as the transition
+    "transition_update": "residual",     # latent sets: tanh(norm(h + delta))
 }
 
 

@@ -14,6 +14,7 @@ LATENT_WORLD_MODELS = ("latent_dynamics",)
 WORLD_MODELS = PIXEL_WORLD_MODELS + LATENT_WORLD_MODELS
 POLICY_NETWORKS = ("mlp", "simple_cnn", "nature_cnn")
 ACTION_INJECTIONS = ("concat", "multiplicative")  # how a latent transition reads the action
+TRANSITION_UPDATES = ("residual", "gated")  # how its output makes the next latent
 # When a pixel model trained on several target frames reads its own predictions.
 SCHEDULED_SAMPLING_MODES = ("ground_truth_only", "prediction_only", "prob_inverse_exp",
                             "prob_inverse_lin")
@@ -42,6 +43,10 @@ def check_world_model_name(name: str, hparams: HParams) -> None:
         if injection not in ACTION_INJECTIONS:
             raise UserError(f"action_injection must be one of {', '.join(ACTION_INJECTIONS)}, "
                             f"got '{injection}'")
+        update = hparams.get("transition_update", "residual")
+        if update not in TRANSITION_UPDATES:
+            raise UserError(f"transition_update must be one of {', '.join(TRANSITION_UPDATES)}, "
+                            f"got '{update}'")
         return
     mode = hparams.get("scheduled_sampling_mode", "prediction_only")
     if mode not in SCHEDULED_SAMPLING_MODES:

@@ -115,6 +115,14 @@ class LatentDynamicsNetwork(tf.keras.Model):
         # each step with one drawn at random and can lower the reward by their
         # disagreement). The first keeps the single transition's names, so a one-member
         # checkpoint reads as before.
+        # transition_update: "residual", next = tanh(norm(h + delta)); or "gated", a
+        # GRU-like update next = h + z * (tanh(c) - h) with a per-unit gate z, the last
+        # layer giving both c and z. The residual form cannot leave a latent as it is
+        # (tanh and the norm reshape it every step), so an unchanging part of the screen
+        # must be relearned as a fixed point; the gated form keeps it by closing z, and
+        # starts near that (z = sigmoid(-2) at zero input).
+        self.gated = hparams.get("transition_update", "residual") == "gated"
+        outputs = 2 if self.gated else 1
         self.members = []
         for member in range(hparams.get("transition_ensemble", 1)):
             suffix = f"_m{member}" if member else ""
@@ -122,11 +130,12 @@ class LatentDynamicsNetwork(tf.keras.Model):
                 layers = track_layers(self, "transition" + suffix, [
                     tf.keras.layers.Conv2D(hidden, 3, padding="same", activation=elu)
                     for _ in range(2)] + [
-                    tf.keras.layers.Conv2D(self.latent_channels, 3, padding="same")])
+                    tf.keras.layers.Conv2D(outputs * self.latent_channels, 3,
+                                           padding="same")])
             else:
                 layers = track_layers(self, "transition" + suffix, [
                     tf.keras.layers.Dense(hidden, activation=elu) for _ in range(2)]
-                    + [tf.keras.layers.Dense(hparams.latent_size)])
+                    + [tf.keras.layers.Dense(outputs * hparams.latent_size)])
             norm = tf.keras.layers.LayerNormalization()
             setattr(self, "transition_norm" + suffix, norm)
             self.members.append((layers, norm))
@@ -227,7 +236,15 @@ class LatentDynamicsNetwork(tf.keras.Model):
             if i < len(self.action_gates):
                 gate, shift = tf.split(self.action_gates[i](action), 2, -1)
                 delta = delta * tf.sigmoid(gate) + shift
-        return tf.tanh(norm(latent + delta))
+        return self._update(latent, delta, norm)
+
+    def _update(self, latent, out, norm):
+        """The next latent from the transition's last layer `out` (see transition_update
+        in __init__); both forms keep it in -1..1."""
+        if self.gated:
+            candidate, gate = tf.split(out, 2, -1)
+            return latent + tf.sigmoid(gate - 2.0) * (tf.tanh(candidate) - latent)
+        return tf.tanh(norm(latent + out))
 
     def _spatial_transition(self, latent, action, layers, norm):
         """The transition of a spatial latent: 3x3 convolutions over the grid, the action
@@ -246,7 +263,7 @@ class LatentDynamicsNetwork(tf.keras.Model):
             if i < len(self.action_gates):
                 gate, shift = tf.split(self.action_gates[i](action), 2, -1)
                 delta = delta * tf.sigmoid(gate)[:, None, None] + shift[:, None, None]
-        return tf.reshape(tf.tanh(norm(cells + delta)), [batch, self.latent_size])
+        return tf.reshape(self._update(cells, delta, norm), [batch, self.latent_size])
 
     def done_logit(self, next_latent: tf.Tensor) -> tf.Tensor:
         done = next_latent

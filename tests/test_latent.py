@@ -56,7 +56,9 @@ def test_rewarded_sequence_starts():
     # A spatial latent: 4 channels on each cell of the 7 x 5 grid (52x40 in 4x4 cells,
     # then one stride-2 convolution), or of the 14 x 10 grid of 105x80 frames.
     ((52, 40, 1), "latent_channels=4", 7 * 5 * 4), (FRAME, "latent_channels=4", 14 * 10 * 4),
-    ((52, 40, 1), "latent_channels=4,action_injection=multiplicative", 7 * 5 * 4)])
+    ((52, 40, 1), "latent_channels=4,action_injection=multiplicative", 7 * 5 * 4),
+    ((52, 40, 1), "transition_update=gated", 32),
+    ((52, 40, 1), "latent_channels=4,transition_update=gated", 7 * 5 * 4)])
 def test_shapes(frame_shape, overrides, size):
     hp = hparams.resolve("latent_dynamics_tiny", overrides)
     model = LatentWorldModel(hp, 6, frame_shape)
@@ -184,6 +186,27 @@ def test_imagination_env_contract(pong_arrays):
             np.testing.assert_allclose(info["final_obs"], expected, atol=1e-5)
             windows = pong_arrays["frame"][env.start_indices[:, None] + np.arange(4)]
             np.testing.assert_allclose(obs, model.encode(windows), atol=1e-5)  # ... restarts
+
+
+@pytest.mark.parametrize("update", ["residual", "gated"])
+def test_only_the_gated_transition_can_leave_a_latent_as_it_is(update):
+    """With the last layer's output zeroed except the gates' bias, closed far (-50),
+    the gated update returns the latent itself; the residual one reshapes it."""
+    hp = hparams.resolve("latent_dynamics_tiny", f"transition_update={update}")
+    model = LatentWorldModel(hp, 6, (52, 40, 1))
+    obs = np.random.default_rng(0).integers(0, 256, (8, 4, 52, 40, 1), dtype=np.uint8)
+    latent = model.encode(obs)
+    last = model.network.members[0][0][-1]
+    kernel, bias = last.kernel.numpy(), last.bias.numpy()
+    last.kernel.assign(np.zeros_like(kernel))
+    last.bias.assign(np.where(np.arange(bias.size) >= hp.latent_size, -50.0, 0.0)
+                     if update == "gated" else np.zeros_like(bias))
+    nxt = model.network.transition(tf.constant(latent), tf.constant(np.arange(8) % 6)).numpy()
+    assert np.all(np.abs(nxt) <= 1)
+    if update == "gated":
+        np.testing.assert_allclose(nxt, latent, atol=1e-6)
+    else:
+        assert np.abs(nxt - latent).max() > 0.01
 
 
 def test_transition_ensemble_steps_by_a_drawn_member_and_penalizes_disagreement():
