@@ -35,7 +35,8 @@ def latent_dynamics_cpu() -> HParams:
         latent_channels=0,
         transition_hidden_size=512,
         # How the transition's output makes the next latent: "residual" or "gated"
-        # (models/latent_dynamics.py).
+        # (models/latent_dynamics.py; the gate scored no better in probes:
+        # benchmarks/RESULTS.md, "The transition's update").
         transition_update="residual",
         # The reward and episode-end heads' width; 0: transition_hidden_size.
         head_hidden_size=0,
