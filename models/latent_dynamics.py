@@ -19,7 +19,8 @@ The parts:
   coordinates as extra channels. What decides most Atari rewards is two objects meeting
   (ball and paddle, car and chicken, fist and face): a convolution sees that where it
   happens, with the same weights everywhere on the screen, where an MLP on a flat
-  vector must learn each place apart;
+  vector must learn each place apart (in probes it drifted further and PPO followed its
+  errors: benchmarks/RESULTS.md, "A spatial latent"; no loop set uses it);
 - a reward head on (h, action, h'), 3 classes for the clipped rewards -1, 0, 1, and an
   episode-end head on h';
 - a decoder from h to the newest frame of its stack: the training signal that keeps the
