@@ -67,6 +67,9 @@ def main():
     frames = batch["frames"].numpy()
     real = np.stack([model.encode(frames[:, j:j + model.stack_size])
                      for j in range(args.steps + 1)], 1)
+    # With a transition ensemble every member unrolls its own chain, stacked along the
+    # batch member by member: compare each chain with the same real latents.
+    real = np.tile(real, (len(imagined) // len(real), 1, 1))
 
     def read(latents):
         logits = network(tf.constant(latents.reshape(-1, size))).logits
@@ -78,7 +81,8 @@ def main():
     entropy_imagined, greedy_imagined = read(imagined)
     variance = real.var(axis=(0, 1)).mean()
     shown = sorted({1, 4, 16, args.steps} & set(range(1, args.steps + 1)))
-    print(f"run {args.output_dir}, collection {latest}, {args.count} dev states")
+    print(f"run {args.output_dir}, collection {latest}, {args.count} dev states, "
+          f"{len(imagined) // args.count} transition chain(s) each")
     for k in shown:
         drift = ((imagined[:, k] - real[:, k]) ** 2).mean() / variance
         print(f"step {k}: entropy real {entropy_real[:, k].mean():.3f}, imagined "
