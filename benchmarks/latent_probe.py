@@ -24,7 +24,7 @@ action held 16 steps on average as in its first collection.
 Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 50000]
            [--dataset gym_pong_random]
            [--wm_seconds 600] [--ppo_seconds 300] [--wm_dir DIR] [--wm_hparams k=v,...]
-           [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--reward_starts 0.25]
+           [--ppo_hparams k=v,...] [--envs 1024] [--rollout 16] [--steps_per_iteration N] [--reward_starts 0.25]
            [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
            [--counterfactual_states 512] [--counterfactual_seed 0]
            [--score_at 60,180] [--skip_baselines]
@@ -295,6 +295,9 @@ def main():
     parser.add_argument("--ppo_seconds", type=float, default=300)
     parser.add_argument("--envs", type=int, default=1024)
     parser.add_argument("--rollout", type=int, default=16)
+    parser.add_argument("--steps_per_iteration", type=int, default=0,
+                        help="steps of each sub-env per PPO iteration (default: --rollout); "
+                             "rlmb_latent collects 32 whatever its rollout length")
     parser.add_argument("--reward_starts", type=float, default=0.25)
     parser.add_argument("--action_starts", type=float, default=0.0,
                         help="share of rollouts started where held actions' imagined "
@@ -344,7 +347,10 @@ def main():
                                      seed=args.counterfactual_seed)
 
     ppo_hp = hparams.resolve(args.ppo_set, args.ppo_hparams)
-    ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, args.rollout
+    # Steps collected from each sub-env per PPO iteration: the rollout length unless
+    # given, as in a loop whose rollouts are shorter than its ppo_epoch_length.
+    per_iteration = args.steps_per_iteration or args.rollout
+    ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, per_iteration
     env = LatentImaginationEnv(model, train, args.envs, args.rollout, seed=0,
                                reward_start_fraction=args.reward_starts,
                                action_start_fraction=args.action_starts)
@@ -383,7 +389,7 @@ def main():
     while time.time() - began < args.ppo_seconds and iteration < planned:
         learner.reseed(iteration)
         learner.set_progress(iteration / planned)
-        batch = collector.collect(args.rollout, ppo_hp)
+        batch = collector.collect(per_iteration, ppo_hp)
         metrics = learner.update(batch, np.random.default_rng(iteration))
         iteration += 1
         steps += len(batch["actions"])
