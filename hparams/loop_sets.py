@@ -290,10 +290,9 @@ def rlmb_latent() -> HParams:
     hparams.ppo_params = "ppo_latent"
     # 512 sub-envs x 32-step rollouts: twice the horizon of 16-step ones for the same
     # steps per iteration, long enough to see a missed ball follow a paddle's move.
-    # Rollouts as short as the model's 10-step training unrolls drift less, but restart
-    # from real frames three times as often, and PPO then learned what the model pays
-    # for an action's first steps from a real start; it helped Freeway on one seed of two
-    # and cost Kung-Fu Master most of its score (benchmarks/RESULTS.md, section 1).
+    # Rollouts as short as the model's 10-step training unrolls drift less; they helped
+    # Freeway on one seed of two and cost Kung-Fu Master most of its score
+    # (benchmarks/RESULTS.md, section 1, "Rollouts as long as the model's unrolls").
     hparams.simulated_batch_size = 512
     hparams.simulated_rollout_length = 32
     hparams.simulated_reward_starts = 0.25
