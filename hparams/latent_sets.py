@@ -99,6 +99,17 @@ def latent_dynamics_ensemble() -> HParams:
 
 
 @register
+def latent_dynamics_ensemble_u16() -> HParams:
+    """latent_dynamics_ensemble trained on 16-step unrolls instead of 10, so that the
+    model is trained over half of rlmb_latent's 32-step rollouts instead of a third. Its
+    training steps cost more, so a loop with it takes longer. Not used by any loop set
+    yet: a candidate measured in benchmarks/RESULTS.md, section 1."""
+    hparams = latent_dynamics_ensemble()
+    hparams.unroll_steps = 16
+    return hparams
+
+
+@register
 def latent_dynamics_tiny() -> HParams:
     """For tests: 32-d latent, 2 small convolutions, 3-step unrolls, batch 4."""
     hparams = latent_dynamics_cpu()

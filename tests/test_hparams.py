@@ -160,3 +160,10 @@ def test_every_ppo_field_is_a_loop_knob():
 def test_bad_ppo_knobs_are_one_line_errors(override, message):
     with pytest.raises(UserError, match=message):
         hparams.resolve("rlmb_latent", override)
+
+
+def test_u16_latent_set_differs_from_the_loop_default_only_in_unroll_length():
+    base = registry.get("latent_dynamics_ensemble").values()
+    u16 = registry.get("latent_dynamics_ensemble_u16").values()
+    assert {k for k in base if base[k] != u16[k]} == {"unroll_steps"}
+    assert (base["unroll_steps"], u16["unroll_steps"]) == (10, 16)
