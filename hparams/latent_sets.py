@@ -102,8 +102,8 @@ def latent_dynamics_ensemble() -> HParams:
 def latent_dynamics_ensemble_u16() -> HParams:
     """latent_dynamics_ensemble trained on 16-step unrolls instead of 10, so that the
     model is trained over half of rlmb_latent's 32-step rollouts instead of a third. Its
-    training steps cost more, so a loop with it takes longer. Not used by any loop set
-    yet: a candidate measured in benchmarks/RESULTS.md, section 1."""
+    training steps cost more, so a loop with it takes longer. Kept to reproduce the loop
+    runs in benchmarks/RESULTS.md, section 1, that rejected it: no loop set uses it."""
     hparams = latent_dynamics_ensemble()
     hparams.unroll_steps = 16
     return hparams
