@@ -12,7 +12,10 @@ train PPO in imagination, score the policy on the real game.
    simulated steps/s with updates, the action mix and the imagined reward; then the
    trained greedy policy's imagined return from the same starts as the constant actions;
 3. how often the policy picks on imagined latents the action it picks on the real
-   encodings of the same states (against agreement by chance);
+   encodings of the same states (against agreement by chance); and from cloned states
+   of the game, what its greedy play earns in imagination, what the game pays for the
+   same actions, and what it earns playing the game itself (policy_replay_gap;
+   --replay_states 0 leaves it out);
 4. the policy (encoder + MLP) plays --eval_episodes full real episodes at temperatures
    0 and 1, printed beside the best constant action (each action measured here for as
    many episodes), random play, model-free PPO at 100K and SimPLe (published).
@@ -28,7 +31,7 @@ Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 5
            [--reward_starts 0.25]
            [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
            [--counterfactual_states 512] [--counterfactual_seed 0]
-           [--score_at 60,180] [--skip_baselines]
+           [--score_at 60,180] [--replay_states 64] [--skip_baselines]
 
 To see how the score grows with PPO's budget in a loop's final model: DATA_DIR the run's
 data/, --dataset rlmb_GAME, --wm_set the loop's model set, --wm_dir a copy of its
@@ -54,7 +57,7 @@ import hparams  # noqa: E402
 from models import policies, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
-from rl import anchors, datagen, evaluation, ppo, rollout  # noqa: E402
+from rl import anchors, datagen, evaluation, policy_transfer, ppo, rollout  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv, held_action_totals  # noqa: E402
 
 import cloned_game  # noqa: E402
@@ -245,6 +248,85 @@ def counterfactual_agreement(model, game, frame_shape, steps=16, count=256, seed
           flush=True)
 
 
+def policy_replay_gap(model, network, game, frame_shape, steps=32, count=64, seed=0):
+    """Whether what the policy earns in imagination is what the game pays for the same
+    play, and whether it plays the game as it plays imagination. From `count` states of
+    the game reached by held-random play (the emulator's state cloned), the greedy policy
+    acts `steps` steps in imagination from the encoding of the state's last 4 frames;
+    then the same action sequence is replayed in the game from the cloned state
+    (open-loop); then the greedy policy plays the game itself from that state on the real
+    frames (closed-loop). Summed clipped rewards of each, uniform random sequences in
+    both for scale, and how often the closed-loop actions are the imagined sequence's.
+    A gap between the first two is the model paying for play the game does not pay for
+    (PPO exploiting it); a low agreement is the policy reading imagined latents
+    differently from the game's encodings, so the loop's real data never shows the
+    model that play."""
+    ale = cloned_game.new_game(game, seed)
+    actions = ale.getMinimalActionSet()
+    rng = np.random.default_rng(seed)
+    stack = [np.zeros(frame_shape[:2], np.uint8)] * model.stack_size
+    held, left = 0, 0
+    sums = {"imagined": [], "replayed": [], "closed_loop": [], "random_imagined": [],
+            "random_game": []}
+    agree = []
+
+    def greedy(latent):
+        return network(tf.constant(latent)).logits.numpy().argmax(-1)
+
+    def play(state, chosen):
+        ale.restoreState(state)
+        total = 0.0
+        for action in chosen:
+            total += float(np.clip(cloned_game.agent_step(ale, actions[action],
+                                                          frame_shape)[1], -1, 1))
+        return total
+
+    for _ in range(count):
+        for _ in range(int(rng.integers(100, 800))):
+            if left <= 0:
+                held, left = int(rng.integers(len(actions))), int(rng.geometric(1 / 16))
+            stack = stack[1:] + [cloned_game.agent_step(ale, actions[held], frame_shape)[0]]
+            left -= 1
+            if ale.game_over():
+                ale.reset_game()
+        state = ale.cloneState()
+        start = model.encode(np.stack(stack)[None, ..., None])
+        random_sequence = rng.integers(len(actions), size=steps)
+        for label, chooser in (("imagined", greedy),
+                               ("random_imagined", None)):
+            latent, total, chosen = start, 0.0, []
+            for k in range(steps):
+                action = greedy(latent) if chooser else random_sequence[k:k + 1]
+                chosen.append(int(action[0]))
+                latent, reward, _ = model.imagine(latent, np.asarray(action),
+                                                  mean_reward=True)
+                total += float(reward[0])
+            sums[label].append(total)
+            if chooser:
+                imagined_sequence = chosen
+        sums["replayed"].append(play(state, imagined_sequence))
+        sums["random_game"].append(play(state, random_sequence))
+        ale.restoreState(state)
+        real_stack, total, chosen = list(stack), 0.0, []
+        for k in range(steps):
+            action = int(greedy(model.encode(np.stack(real_stack)[None, ..., None]))[0])
+            chosen.append(action)
+            frame, reward = cloned_game.agent_step(ale, actions[action], frame_shape)
+            real_stack = real_stack[1:] + [frame]
+            total += float(np.clip(reward, -1, 1))
+        sums["closed_loop"].append(total)
+        agree.append(np.mean(np.array(chosen) == np.array(imagined_sequence)))
+        ale.restoreState(state)
+    means = {k: float(np.mean(v)) for k, v in sums.items()}
+    print(f"policy replay over {steps} steps from {count} states of the game: the greedy "
+          f"policy earns {means['imagined']:.3f} in imagination, its imagined actions "
+          f"replayed in the game {means['replayed']:.3f}, the policy playing the game "
+          f"{means['closed_loop']:.3f}; random actions {means['random_imagined']:.3f} "
+          f"in imagination, {means['random_game']:.3f} in the game; the game play picks "
+          f"the imagined action at {np.mean(agree):.2f} of the steps", flush=True)
+    return means
+
+
 def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_steps=16):
     """`action_effect`'s measure on the real game: from `count` states reached by random
     play, the emulator's state is cloned and each action held for `steps` agent steps
@@ -318,6 +400,12 @@ def main():
     parser.add_argument("--score_at", default="",
                         help="PPO iterations after which the policy also plays the real "
                              "game, e.g. 60,180 (how its score grows with PPO's budget)")
+    parser.add_argument("--transfer_steps", type=int, default=0,
+                        help="rl.policy_transfer steps after each PPO iteration")
+    parser.add_argument("--transfer_batch", type=int, default=1024)
+    parser.add_argument("--transfer_learning_rate", type=float, default=3e-4)
+    parser.add_argument("--replay_states", type=int, default=64,
+                        help="game states for policy_replay_gap (0 leaves it out)")
     parser.add_argument("--skip_baselines", action="store_true",
                         help="score the final policy without the constant actions and "
                              "random play beside it")
@@ -370,6 +458,10 @@ def main():
                                            env.single_action_space)
     learner = ppo.PPOLearner(network, ppo_hp)
     collector = rollout.RolloutCollector(env, learner, seed=0)
+    transfer = (policy_transfer.PolicyTransfer(env, network, train["action"],
+                                               args.transfer_learning_rate,
+                                               args.transfer_batch)
+                if args.transfer_steps else None)
     agent = policies.EncodedPolicy(model.network, network)
     act = tf.function(lambda obs, t: ppo.sample(agent(obs), t, learner.generator))
     config = atari.AtariConfig(**{k: v for k, v in fmt.items()
@@ -392,6 +484,7 @@ def main():
         learner.set_progress(iteration / planned)
         batch = collector.collect(per_iteration, ppo_hp)
         metrics = learner.update(batch, np.random.default_rng(iteration))
+        transfer_kl = [transfer.step() for _ in range(args.transfer_steps)] if transfer else []
         iteration += 1
         steps += len(batch["actions"])
         episodes = collector.episodes.pop_finished()
@@ -401,7 +494,8 @@ def main():
             imagined = np.mean([e[1] for e in episodes]) if episodes else float("nan")
             print(f"ppo {iteration}: {steps} steps, {steps / (time.time() - began):.0f} "
                   f"steps/s, imagined return per rollout {imagined:.3f}, entropy "
-                  f"{metrics['entropy']:.3f}, kl {metrics['approx_kl']:.4f}, actions "
+                  f"{metrics['entropy']:.3f}, kl {metrics['approx_kl']:.4f}, "
+                  + (f"transfer kl {transfer_kl[0]:.4f}, " if transfer_kl else "") + "actions "
                   f"{np.round(mix, 2).tolist()}", flush=True)
         if iteration in score_at:
             paused = time.time()
@@ -414,6 +508,9 @@ def main():
     imagined_returns(env, lambda obs: network(tf.constant(obs)).logits.numpy().argmax(-1),
                      "the trained policy, greedy")
     policy_agreement(model, network, dev)
+    if args.replay_states and frame_shape[2] == 1:  # the game's frames are rebuilt in gray
+        policy_replay_gap(model, network, args.game, frame_shape, steps=args.rollout,
+                          count=args.replay_states)
     if args.skip_baselines:
         score(f"after {iteration} PPO iterations")
         return

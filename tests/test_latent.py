@@ -10,7 +10,7 @@ from hparams.errors import UserError
 from models import latent_dynamics, policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from problems import input_pipeline
-from rl import ppo, rollout
+from rl import policy_transfer, ppo, rollout
 from rl.imagination_env import LatentImaginationEnv, held_action_spread, held_action_totals
 
 FRAME = (105, 80, 3)
@@ -123,8 +123,9 @@ def test_target_encoder_follows_the_encoder_by_its_decay(pong_arrays, tmp_path):
 def overfit_sequences(pong_arrays, learning_rate, max_steps, check_every=25):
     """Trains the tiny latent model on 4 fixed real sequences (3-step unrolls) until its
     imagined frames beat copying the last real frame (squared error over the unrolled
-    steps, and at the last one, where copying is worst) and every reward is right. Returns (step it first held, last evaluation), step None if never
-    within `max_steps`. A criterion rather than a fixed count, so that CPUs that round
+    steps, and at the last one, where copying is worst) and every reward is right.
+    Returns (step it first held, last evaluation), step None if never within
+    `max_steps`. A criterion rather than a fixed count, so that CPUs that round
     differently do not decide the outcome."""
     seeding.seed_initialization(2)
     hp = hparams.resolve("latent_dynamics_tiny", f"learning_rate={learning_rate}")
@@ -373,3 +374,42 @@ def test_done_on_life_loss_teaches_the_episode_end_head_the_lost_lives():
         ends[flag] = model._episode_ends(batch).numpy().tolist()
     assert ends[False] == [[0, 0, 0], [0, 0, 0]]
     assert ends[True] == [[0, 1, 0], [1, 0, 0]]
+
+
+def test_consecutive_window_pairs_link_only_adjacent_windows():
+    windows = np.array([0, 1, 2, 5, 6, 9])
+    np.testing.assert_array_equal(policy_transfer.consecutive_window_pairs(windows), [0, 1, 3])
+
+
+def test_policy_transfer_teaches_the_real_encodings_the_imagined_choices(pong_arrays):
+    """After transfer steps the policy's action distribution on the real encodings of
+    consecutive windows is closer to its distribution on the latents imagined one step
+    from the window before, along the data's action; the value tower is left alone."""
+    model = LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME)
+    hp = hparams.resolve("ppo_latent", "mlp_hidden_sizes=[16,16]")
+    env = LatentImaginationEnv(model, pong_arrays, num_envs=4, rollout_length=3)
+    network = policies.make_policy_network(hp, env.single_observation_space,
+                                           env.single_action_space)
+    transfer = policy_transfer.PolicyTransfer(env, network, pong_arrays["action"],
+                                              learning_rate=3e-3, batch_size=64, seed=0)
+    pairs = transfer.pairs[:64]
+    windows = env.starts.windows
+    assert np.all(windows[pairs + 1] == windows[pairs] + 1)
+    # Sharpen the untrained policy so that the two inputs disagree measurably.
+    for variable in network.heads.policy.trainable_variables:
+        variable.assign(variable * 50.0)
+    imagined, _, _ = model.imagine(env.latents[pairs], transfer.actions[:64])
+
+    def gap():
+        teacher = tf.nn.softmax(network(tf.constant(imagined)).logits)
+        student = tf.nn.log_softmax(network(tf.constant(env.latents[pairs + 1])).logits)
+        return float(tf.reduce_mean(tf.reduce_sum(
+            teacher * (tf.math.log(teacher + 1e-8) - student), -1)))
+
+    value_weights = [v.numpy().copy() for v in network.value_layers[0].trainable_variables]
+    before = gap()
+    for _ in range(30):
+        transfer.step()
+    assert gap() < 0.5 * before
+    for old, new in zip(value_weights, network.value_layers[0].trainable_variables):
+        np.testing.assert_array_equal(old, new.numpy())
