@@ -22,6 +22,11 @@ def rlmb_base() -> HParams:
         epochs=15,
         num_real_env_frames=96000,
         real_collection_envs=16,        # parallel real envs when collecting
+        # True: each collection plays on in the episodes the previous one left running,
+        # as SimPLe's real env did (rl/collect.RunningEpisodes); False: every collection
+        # starts fresh episodes, so the data holds only each episode's first
+        # num_real_env_frames / epochs / real_collection_envs steps.
+        real_episodes_continue=False,
         real_sampling_temperature=1.0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.

@@ -39,6 +39,7 @@ FIELDS_ADDED_LATER = {
     "latent_channels": 0,                # latent sets: a flat latent
     "head_hidden_size": 0,               # latent sets: heads as wide as the transition
     "transition_update": "residual",     # latent sets: tanh(norm(h + delta))
+    "real_episodes_continue": False,     # loop sets: fresh episodes at every collection
 }
 
 

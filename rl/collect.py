@@ -1,6 +1,7 @@
 """Collecting real experience into trajectory shards with any policy."""
 
-from typing import Callable, Optional
+import dataclasses
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -26,6 +27,28 @@ class _EpisodeChunk:
 
     def __len__(self):
         return len(self.frames)
+
+
+@dataclasses.dataclass
+class RunningEpisodes:
+    """Where a collection stopped, so that the next one plays on in the same episodes.
+
+    SimPLe's real env ran on across the loop's epochs: only its simulated envs were reset
+    at the start of each PPO run. Restarting every sub-env at each collection instead
+    limits the data to the first steps of every episode (the loop's 16 envs x 400 steps:
+    never a step past the 400th, never a game over in most games), while its policy is
+    scored on whole episodes. Hand the same instance to every collection: the first one
+    fills it (and keeps its env open), the next ones continue from it.
+    """
+    env: Any = None
+    obs: Optional[np.ndarray] = None
+    lives: Optional[np.ndarray] = None
+    tracker: Optional[EpisodeTracker] = None
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+        self.env = self.obs = self.lives = self.tracker = None
 
 
 def random_policy(action_space_n: int, seed: int,
@@ -60,7 +83,8 @@ def random_policy(action_space_n: int, seed: int,
 
 def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, writer,
             first_episode_id: int, chunk_length: int = 100, label: str = "collect",
-            on_step: Optional[Callable] = None) -> int:
+            on_step: Optional[Callable] = None,
+            running: Optional[RunningEpisodes] = None) -> int:
     """Plays `policy` in the vector `env` for `num_steps` agent steps (summed over
     sub-envs) and writes every frame to `writer` (a TrajectoryWriter).
 
@@ -77,15 +101,21 @@ def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, wri
         on_step: called after every step with (next observations, rewards, terminated,
             truncated, info), for a policy that learns from what it collects
             (rl/real_env_ppo.py).
+        running: continue the episodes a previous collection left running in `env`
+            (RunningEpisodes); updated to where this one stops. Each continued episode
+            gets a new id in this collection's range, its frame numbers go on.
     """
     num_envs = env.num_envs
-    obs, info = env.reset()
-    # The lives counter of each sub-env's current frame (0 for a game without one).
-    lives = np.asarray(info.get("lives", np.zeros(num_envs)), np.int64)
+    if running is not None and running.obs is not None:
+        obs, lives, episodes = running.obs, running.lives, running.tracker
+    else:
+        obs, info = env.reset()
+        # The lives counter of each sub-env's current frame (0 for a game without one).
+        lives = np.asarray(info.get("lives", np.zeros(num_envs)), np.int64)
+        episodes = EpisodeTracker(num_envs)  # its running lengths are the frame numbers
     chunks = [_EpisodeChunk() for _ in range(num_envs)]
     episode_ids = [first_episode_id + i for i in range(num_envs)]
     next_episode_id = first_episode_id + num_envs
-    episodes = EpisodeTracker(num_envs)  # its running lengths are the frame numbers
     progress = Progress(label, num_steps)
 
     def flush(i):
@@ -125,5 +155,7 @@ def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, wri
         # The current frame of a running episode: no action was taken in it yet.
         chunks[i].add(obs[i, -1].copy(), 0, 0, 0.0, False, episodes.length[i], lives[i])
         flush(i)
+    if running is not None:
+        running.env, running.obs, running.lives, running.tracker = env, obs, lives, episodes
     progress.finish()
     return steps

@@ -65,7 +65,8 @@ def generate(data_dir: str, game: str, num_env_steps: int, env_hparams: HParams,
              config: Optional[atari.AtariConfig] = None, dataset: Optional[str] = None,
              epoch: Optional[int] = None, seed: int = 0, tmp_dir: Optional[str] = None,
              num_envs: Optional[int] = None, random_mean_hold: float = 1,
-             on_step: Optional[Callable] = None) -> Dict[str, Any]:
+             on_step: Optional[Callable] = None,
+             running: Optional[collect_lib.RunningEpisodes] = None) -> Dict[str, Any]:
     """Collects `num_env_steps` agent steps of `game` into `data_dir` as one dataset epoch.
 
     Args:
@@ -83,6 +84,9 @@ def generate(data_dir: str, game: str, num_env_steps: int, env_hparams: HParams,
         random_mean_hold: with no policy, the mean number of steps each random action is
             held (1: a fresh uniform action every step); see collect.random_policy.
         on_step: passed to collect.collect (a policy that learns from its steps).
+        running: a collect.RunningEpisodes to play on in the episodes an earlier call
+            left running (its env, which stays open); None: fresh episodes in an env
+            closed at the end.
 
     Returns:
         The epoch's statistics (frames, episodes, mean returns, ...).
@@ -92,7 +96,13 @@ def generate(data_dir: str, game: str, num_env_steps: int, env_hparams: HParams,
     run_dir.lock_directory(data_dir)
     dataset = dataset or random_dataset_name(game)
     epoch = next_epoch(data_dir, dataset) if epoch is None else epoch
-    env = atari.AtariEnv(config, num_envs or env_hparams.num_envs, seed=seed)
+    num_envs = num_envs or env_hparams.num_envs
+    if running is not None and running.env is not None:
+        if running.env.num_envs != num_envs or running.env.config != config:
+            raise ValueError("running episodes of another env count or frame format")
+        env = running.env
+    else:
+        env = atari.AtariEnv(config, num_envs, seed=seed)
     if policy is None:
         policy = collect_lib.random_policy(env.single_action_space.n, seed,
                                            random_mean_hold)
@@ -104,7 +114,12 @@ def generate(data_dir: str, game: str, num_env_steps: int, env_hparams: HParams,
                                          tmp_dir=tmp_dir) as writer:
             collect_lib.collect(env, policy, num_env_steps, writer,
                                 first_episode_id=epoch * EPISODE_IDS_PER_EPOCH,
-                                on_step=on_step)
+                                on_step=on_step, running=running)
+    except BaseException:
+        if running is not None:  # its env has moved on from what it holds: forget both
+            running.env = running.obs = running.lives = running.tracker = None
+        raise
     finally:
-        env.close()
+        if running is None or running.env is not env:
+            env.close()
     return writer.stats

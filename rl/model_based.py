@@ -33,6 +33,7 @@ from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import baselines, cli, datagen, evaluation, loop_schedule, plot, ppo, ppo_loop
 from rl import real_env_ppo, rollout, run_dir
+from rl import collect as collect_lib
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
 from rl import world_model_eval, world_model_trainer
@@ -104,6 +105,11 @@ class ModelBasedLoop:
         self.learner = None
         self.world_model = None
         self._arrays, self._arrays_epochs = None, None  # decoded data, and of which epochs
+        # With real_episodes_continue, the collections' env and its running episodes,
+        # handed from one collection to the next. Held in memory only: a resumed run
+        # starts fresh episodes at its first collection.
+        self._running = (collect_lib.RunningEpisodes() if loop.real_episodes_continue
+                         else None)
         self.started = time.time()
 
     # ----- phases -----
@@ -147,7 +153,8 @@ class ModelBasedLoop:
                                      epoch=index, seed=self.seed * 1000 + index,
                                      num_envs=self.loop.real_collection_envs,
                                      random_mean_hold=hold,
-                                     on_step=learning.observe if learning else None)
+                                     on_step=learning.observe if learning else None,
+                                     running=self._running)
             before = self.state.data["real_env_steps"]
             # Every episode, finished or cut off, adds one frame beyond its steps (its last).
             real = before + stats["frames"] - stats["episodes"]
@@ -412,6 +419,13 @@ class ModelBasedLoop:
                 "baselines": self.references()}
 
     def run(self) -> Dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            if self._running is not None:
+                self._running.close()
+
+    def _run(self) -> Dict[str, Any]:
         loop = self.loop
         self.collect(0)
         for epoch in range(loop.epochs):

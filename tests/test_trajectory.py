@@ -289,3 +289,36 @@ def test_lives_are_recorded_and_read_back_where_the_game_has_them(tmp_path):
     old.close()
     assert input_pipeline.load_split(str(tmp_path), "old", "train")["lives"].tolist() in (
         [0, 0], [])
+
+
+@pytest.mark.parametrize("continue_episodes", [True, False])
+def test_collections_play_on_in_running_episodes_only_when_asked(tmp_path,
+                                                                  continue_episodes):
+    """Two collections of 2 Pong envs x 30 steps: handed one RunningEpisodes, the second
+    starts where the first stopped (the same frame, the frame numbers going on, new
+    episode ids); without it, from fresh episodes at frame 0."""
+    from rl import datagen
+
+    env_hparams = hparams.resolve("atari_simple", "num_envs=2")
+    running = collect.RunningEpisodes() if continue_episodes else None
+    for epoch in range(2):
+        datagen.generate(str(tmp_path), "pong", 60, env_hparams, seed=3, epoch=epoch,
+                         running=running)
+    first, second = (input_pipeline.concatenate_arrays(
+        *(input_pipeline.load_split(str(tmp_path), "gym_pong_random", split, [epoch])
+          for split in ("train", "dev"))) for epoch in (0, 1))
+
+    def by_episode(arrays):
+        return {e: np.flatnonzero(arrays["episode"] == e) for e in np.unique(arrays["episode"])}
+
+    ends = [index[-1] for index in by_episode(first).values()]
+    starts = [index[0] for index in by_episode(second).values()]
+    assert set(first["episode"]).isdisjoint(second["episode"])
+    if continue_episodes:
+        assert running.env is not None and running.obs is not None
+        assert sorted(second["frame_number"][starts]) == [30, 30]
+        last_frames = {bytes(first["frame"][i]) for i in ends}
+        assert {bytes(second["frame"][i]) for i in starts} == last_frames
+        running.close()
+    else:
+        assert sorted(second["frame_number"][starts]) == [0, 0]
