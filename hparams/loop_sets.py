@@ -28,6 +28,11 @@ def rlmb_base() -> HParams:
         # num_real_env_frames / epochs / real_collection_envs steps.
         real_episodes_continue=False,
         real_sampling_temperature=1.0,
+        # Collections after the first: at each step, each sub-env not already holding a
+        # random action starts holding one with this probability, for
+        # initial_collection_mean_hold steps on average (rl/collect.HeldRandomActions;
+        # 0: the policy's actions only, as SimPLe).
+        real_random_hold_probability=0.0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.
         initial_collection_mean_hold=1,

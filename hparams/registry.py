@@ -40,6 +40,7 @@ FIELDS_ADDED_LATER = {
     "head_hidden_size": 0,               # latent sets: heads as wide as the transition
     "transition_update": "residual",     # latent sets: tanh(norm(h + delta))
     "real_episodes_continue": False,     # loop sets: fresh episodes at every collection
+    "real_random_hold_probability": 0.0,  # loop sets: collections act by the policy only
 }
 
 

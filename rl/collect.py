@@ -81,6 +81,48 @@ def random_policy(action_space_n: int, seed: int,
     return policy
 
 
+class HeldRandomActions:
+    """Temporally extended exploration around a policy (ez-greedy, Dabney et al. 2020):
+    at each step, each sub-env that is not already holding a random action starts holding
+    one with probability `probability`, a uniform action kept for a geometric number of
+    steps (mean `mean_hold`); meanwhile its policy's actions are replaced.
+
+    Why: a policy that has settled on one way to score stops showing the world model
+    anything else, and the model's imagination then has no other way to offer PPO. On
+    Crazy Climber the greedy policy climbs the building's left wing to its top and
+    stops; the game pays again only after 20-30 steps of holding a diagonal move, which
+    the policy never makes at temperature 1, so no collection holds it and the model
+    imagines nothing for it (benchmarks/RESULTS.md, "Crazy Climber"). Single random
+    steps would not get there: a held action does.
+    """
+
+    def __init__(self, num_actions: int, probability: float, mean_hold: float, seed: int):
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"probability must be in [0, 1], got {probability}")
+        self.num_actions = num_actions
+        self.probability = probability
+        self.mean_hold = max(1.0, float(mean_hold))
+        self._rng = np.random.default_rng(seed)
+        self._held = None   # the action each sub-env holds
+        self._left = None   # steps left to hold it (0: following the policy)
+
+    def __call__(self, actions: np.ndarray):
+        """(actions to take, bool mask of the sub-envs whose action was replaced)."""
+        actions = np.array(actions, copy=True)
+        n = len(actions)
+        if self._left is None or len(self._left) != n:
+            self._held = np.zeros(n, np.int64)
+            self._left = np.zeros(n, np.int64)
+        starting = (self._left <= 0) & (self._rng.random(n) < self.probability)
+        count = int(starting.sum())
+        self._held[starting] = self._rng.integers(0, self.num_actions, size=count)
+        self._left[starting] = self._rng.geometric(1.0 / self.mean_hold, size=count)
+        replaced = self._left > 0
+        actions[replaced] = self._held[replaced].astype(actions.dtype)
+        self._left[replaced] -= 1
+        return actions, replaced
+
+
 def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, writer,
             first_episode_id: int, chunk_length: int = 100, label: str = "collect",
             on_step: Optional[Callable] = None,

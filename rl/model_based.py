@@ -129,14 +129,18 @@ class ModelBasedLoop:
             dataset_files.remove_incomplete_epoch(self.data_dir, self.dataset, index)
             steps = loop_schedule.steps_per_collection(self.loop)
             policy, learning = None, None
+            explore = self._exploration(index)
             if index > 0:
-                learning = self._real_env_learning(index)
+                learning = self._real_env_learning(index, explore)
                 if learning is not None:
                     policy = learning.act
                 else:
                     temperature = self.loop.real_sampling_temperature
                     act = self._act_on_frames()
-                    policy = lambda obs: act(obs, temperature)  # noqa: E731
+                    if explore is None:
+                        policy = lambda obs: act(obs, temperature)  # noqa: E731
+                    else:
+                        policy = lambda obs: explore(act(obs, temperature))[0]  # noqa: E731
             hold = self.loop.initial_collection_mean_hold
             if learning is not None:
                 who = (f"the current policy, a PPO update every "
@@ -147,6 +151,9 @@ class ModelBasedLoop:
                 who = f"uniform random actions held for {hold} steps on average"
             else:
                 who = "a uniform random policy"
+            if explore is not None:
+                who += (f"; each env starts holding a random action ({hold:g} steps on "
+                        f"average) with probability {explore.probability:g} a step")
             print(f"[collect {index}] {steps} real steps with {who}", flush=True)
             stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
                                      policy=policy, config=self.config, dataset=self.dataset,
@@ -166,7 +173,18 @@ class ModelBasedLoop:
             return {"real_env_steps": real}
         self._run_phase(f"collect_{index}", run)
 
-    def _real_env_learning(self, index):
+    def _exploration(self, index):
+        """The HeldRandomActions that collection `index` mixes into its policy's actions,
+        or None (the first collection is random play anyway; the loop set may ask for
+        none)."""
+        probability = self.loop.real_random_hold_probability
+        if index == 0 or probability <= 0:
+            return None
+        return collect_lib.HeldRandomActions(self.num_actions, probability,
+                                             self.loop.initial_collection_mean_hold,
+                                             seed=self.seed * 1000 + index)
+
+    def _real_env_learning(self, index, explore=None):
         """The RealEnvPPO that collects and learns in collection `index`, or None when the
         loop does not train on real data, or when a run cut short after saving this
         collection's updates already holds them (the collection is redone without
@@ -184,7 +202,8 @@ class ModelBasedLoop:
                                             loop.real_ppo_learning_rate)
         encode = self._world_model().encode if self.latent else None
         return real_env_ppo.RealEnvPPO(learner, updates, loop.real_sampling_temperature,
-                                       encode=encode, seed=self.seed * 1000 + index)
+                                       encode=encode, seed=self.seed * 1000 + index,
+                                       explore=explore)
 
     def _finish_real_env_learning(self, learning, index):
         """Saves the policy with collection `index`'s updates (and re-exports the epoch's

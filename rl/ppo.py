@@ -158,6 +158,11 @@ class PPOLearner:
                                                tf.constant(temperature, tf.float32))
         return actions.numpy(), log_probs.numpy(), values.numpy()
 
+    def log_probs(self, observations: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """The policy's log-probabilities of `actions` (chosen by anything) as numpy."""
+        output = self.network(tf.convert_to_tensor(observations), training=False)
+        return log_prob(output, tf.convert_to_tensor(actions)).numpy()
+
     def value(self, observations: np.ndarray) -> np.ndarray:
         return self.network(tf.convert_to_tensor(observations), training=False).value.numpy()
 

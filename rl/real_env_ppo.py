@@ -50,10 +50,16 @@ class RealEnvPPO:
         temperature: the collection's sampling temperature.
         encode: frame stacks -> the policy's observations (None: the frames themselves).
         seed: seeds the updates' minibatch shuffles.
+        explore: an rl.collect.HeldRandomActions that replaces some of the policy's
+            actions (None: none). A replaced step is learned from with the policy's own
+            log-probability of the action taken, so PPO's ratio starts at 1 there as for
+            any step the policy chose.
     """
 
-    def __init__(self, learner, updates, temperature=1.0, encode=None, seed=0):
+    def __init__(self, learner, updates, temperature=1.0, encode=None, seed=0,
+                 explore=None):
         self.learner = learner
+        self.explore = explore
         self.updates = updates
         self.temperature = temperature
         self._encode = encode or (lambda frames: frames)
@@ -66,6 +72,12 @@ class RealEnvPPO:
         """Actions for a batch of real frame stacks (collect.collect's policy)."""
         observations = self._encode(frames)
         actions, log_probs, values = self.learner.act(observations, self.temperature)
+        if self.explore is not None:
+            actions, replaced = self.explore(actions)
+            if replaced.any():
+                log_probs = log_probs.copy()
+                log_probs[replaced] = self.learner.log_probs(observations[replaced],
+                                                             actions[replaced])
         self._pending = (observations, actions, log_probs, values)
         return actions
 

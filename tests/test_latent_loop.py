@@ -20,7 +20,9 @@ from tests.conftest import REPO, run_module
 # Entrypoints as subprocesses: tests/conftest.py explains the tiers.
 pytestmark = pytest.mark.slow
 
-LOOP = ["--loop_hparams_set=rlmb_latent_tiny", "--loop_hparams=game=pong"]
+# With held random actions mixed into the policy's collections, so that path runs too.
+LOOP = ["--loop_hparams_set=rlmb_latent_tiny",
+        "--loop_hparams=game=pong,real_random_hold_probability=0.05"]
 PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
           "ppo_1", "collect_2", "eval_1"]
 
@@ -78,6 +80,8 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
     tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]
     assert tree["generative_model"] == "latent_dynamics"
     assert tree["generative_model_params_resolved"]["latent_size"] == 32
+    assert ("each env starts holding a random action (4 steps on average) with "
+            "probability 0.05 a step") in result.stdout
     assert "final: pong, 600 real env steps, 240 simulated steps, peak memory" in result.stdout
     # Measured, not a placeholder: a process that has loaded TensorFlow holds hundreds of
     # MiB.

@@ -63,3 +63,46 @@ def test_loop_sets_train_on_real_collections_as_the_original():
     assert hparams.get("rlmb_latent").train_agent_real_env
     early = hparams.get("rl_modelrl_base")
     assert not early.train_agent_real_env and early.simulated_starts_all_epochs
+
+
+def test_held_random_actions_replace_the_policy_for_runs_of_one_action():
+    from rl.collect import HeldRandomActions
+    explore = HeldRandomActions(num_actions=6, probability=0.02, mean_hold=16, seed=0)
+    policy_actions = np.full(64, 7)  # an action the random draws never give
+    taken, replaced = zip(*(explore(policy_actions) for _ in range(2000)))
+    taken, replaced = np.array(taken), np.array(replaced)
+    assert (taken[~replaced] == 7).all() and (taken[replaced] < 6).all()
+    # In a hold 1/(1+p*H) of the time as a steady state: p*H/(1+p*H) = 0.24 here.
+    assert 0.20 < replaced.mean() < 0.28
+    # A hold keeps its action: consecutive replaced steps of a sub-env mostly agree
+    # (a new hold may start right after one ends, with a fresh draw).
+    both = replaced[1:] & replaced[:-1]
+    assert (taken[1:][both] == taken[:-1][both]).mean() > 0.9
+    never = HeldRandomActions(num_actions=6, probability=0.0, mean_hold=16, seed=0)
+    assert not any(never(policy_actions)[1].any() for _ in range(100))
+
+
+def test_a_replaced_action_is_learned_from_with_the_policys_own_log_probability():
+    from rl.collect import HeldRandomActions
+    ppo_hparams = hparams.get("ppo_latent")
+    ppo_hparams.mlp_hidden_sizes = [16]
+    network = policies.make_policy_network(ppo_hparams, gym.spaces.Box(0, 1, (4,), np.float32),
+                                           gym.spaces.Discrete(6))
+    learner = ppo.PPOLearner(network, ppo_hparams)
+    updates = real_env_ppo.real_updates(ppo_hparams, 8, total_epoch_length=800,
+                                        learning_rate=1e-3)
+    explore = HeldRandomActions(6, probability=1.0, mean_hold=4, seed=0)
+    learning = real_env_ppo.RealEnvPPO(learner, updates, temperature=0.0,
+                                       encode=mean_per_frame, seed=0, explore=explore)
+    frames = np.random.default_rng(0).integers(0, 255, (8, 4, 13, 10, 1), np.uint8)
+    greedy = learner.act(mean_per_frame(frames), 0.0)[0]
+    seen = []
+    for _ in range(5):
+        actions = learning.act(frames)
+        observations, recorded, log_probs, _ = learning._pending
+        assert (recorded == actions).all()
+        np.testing.assert_allclose(log_probs, learner.log_probs(observations, actions),
+                                   rtol=1e-5, atol=1e-6)
+        seen.append(actions)
+    # Every step replaced: the greedy actions are not what is played throughout.
+    assert any((a != greedy).any() for a in seen)
