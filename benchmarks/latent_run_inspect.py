@@ -25,32 +25,25 @@ from rl import runtime  # noqa: E402
 
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
-import hparams  # noqa: E402
+import loop_run  # noqa: E402
 from models import policies  # noqa: E402
-from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import dataset_files, input_pipeline  # noqa: E402
 from rl import loop_schedule  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("output_dir")
-    parser.add_argument("--game", required=True)
-    parser.add_argument("--loop_hparams_set", default="rlmb_latent")
-    parser.add_argument("--loop_hparams", default="")
+    loop_run.add_run_arguments(parser)
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--count", type=int, default=256)
     args = parser.parse_args()
-    overrides = ",".join(filter(None, [f"game={args.game}", args.loop_hparams]))
-    loop = hparams.resolve(args.loop_hparams_set, overrides)
+    loop = loop_run.resolve_loop_hparams(args)
     data_dir = os.path.join(args.output_dir, "data")
     dataset = loop_schedule.dataset_name(args.game)
     fmt = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]
     num_actions = fmt["num_actions"]
-    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), num_actions,
-                             (fmt["height"], fmt["width"], fmt["channels"]))
-    model.checkpoint.restore(tf.train.latest_checkpoint(
-        os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
+    model = loop_run.restore_world_model(args, loop, num_actions,
+                                         (fmt["height"], fmt["width"], fmt["channels"]))
     size = model.latent_size
     network = policies.make_policy_network(loop_schedule.ppo_hparams(loop),
                                            gym.spaces.Box(-1.0, 1.0, (size,), np.float32),

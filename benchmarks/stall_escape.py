@@ -21,7 +21,6 @@ import os
 import sys
 
 import numpy as np
-import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -30,9 +29,8 @@ from rl import runtime  # noqa: E402
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import cloned_game  # noqa: E402
-import hparams  # noqa: E402
-from models.latent_world_model import LatentWorldModel  # noqa: E402
-from rl import datagen, loop_schedule  # noqa: E402
+import loop_run  # noqa: E402
+from rl import datagen  # noqa: E402
 
 
 def newest_policy(output_dir):
@@ -42,10 +40,7 @@ def newest_policy(output_dir):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("output_dir")
-    parser.add_argument("--game", required=True)
-    parser.add_argument("--loop_hparams_set", default="rlmb_latent")
-    parser.add_argument("--loop_hparams", default="")
+    loop_run.add_run_arguments(parser)
     parser.add_argument("--epoch", type=int, default=-1)
     parser.add_argument("--steps", type=int, default=340)
     parser.add_argument("--holds", default="0,10,20,30,40")
@@ -63,14 +58,10 @@ def main():
                    os.path.join(args.output_dir, "policy", f"epoch_{args.epoch:03d}"))
     policy, config = datagen.load_agent(policy_path, args.game, 0.0, args.seed)
     shape = (config.height, config.width)
-    overrides = ",".join(filter(None, [f"game={args.game}", args.loop_hparams]))
-    loop = hparams.resolve(args.loop_hparams_set, overrides)
+    loop = loop_run.resolve_loop_hparams(args)
     ale = cloned_game.new_game(args.game, args.seed)
     actions = ale.getMinimalActionSet()
-    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), len(actions),
-                             shape + (1,))
-    model.checkpoint.restore(tf.train.latest_checkpoint(
-        os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
+    model = loop_run.restore_world_model(args, loop, len(actions), shape + (1,))
     print(f"policy {policy_path}; world model at step {model.step}; actions "
           f"{[a.name for a in actions]}", flush=True)
 

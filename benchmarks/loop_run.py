@@ -1,0 +1,34 @@
+"""What the scripts that look inside a model-based loop run share: the arguments that
+name the run and its loop hparams, and its latent world model restored from the run's
+newest checkpoint. Import after rl.runtime.set_up()."""
+
+import os
+
+import tensorflow as tf
+
+import hparams
+from models.latent_world_model import LatentWorldModel
+from rl import loop_schedule
+
+
+def add_run_arguments(parser):
+    """The run's output directory, its game and the loop hparams it was run with."""
+    parser.add_argument("output_dir")
+    parser.add_argument("--game", required=True)
+    parser.add_argument("--loop_hparams_set", default="rlmb_latent")
+    parser.add_argument("--loop_hparams", default="")
+
+
+def resolve_loop_hparams(args):
+    """The run's loop hparams, as `trainer_model_based` resolved them."""
+    overrides = ",".join(filter(None, [f"game={args.game}", args.loop_hparams]))
+    return hparams.resolve(args.loop_hparams_set, overrides)
+
+
+def restore_world_model(args, loop, num_actions, frame_shape):
+    """The run's latent world model at its newest checkpoint."""
+    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), num_actions,
+                             tuple(frame_shape))
+    model.checkpoint.restore(tf.train.latest_checkpoint(
+        os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
+    return model
