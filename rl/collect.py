@@ -94,33 +94,68 @@ class HeldRandomActions:
     the policy never makes at temperature 1, so no collection holds it and the model
     imagines nothing for it (benchmarks/RESULTS.md, "Crazy Climber"). Single random
     steps would not get there: a held action does.
+
+    With `after_unrewarded_steps` > 0 a hold starts only in a sub-env whose episode has
+    paid nothing positive for at least that many steps (`observe` counts them): the
+    exploration goes where the policy is stuck, and a policy that keeps scoring plays
+    undisturbed: held random actions at any step also replace the good play of a policy
+    that scores every few dozen steps, as on Kung-Fu Master (benchmarks/RESULTS.md).
     """
 
-    def __init__(self, num_actions: int, probability: float, mean_hold: float, seed: int):
+    def __init__(self, num_actions: int, probability: float, mean_hold: float, seed: int,
+                 after_unrewarded_steps: int = 0):
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability must be in [0, 1], got {probability}")
+        if after_unrewarded_steps < 0:
+            raise ValueError("after_unrewarded_steps must be >= 0, got "
+                             f"{after_unrewarded_steps}")
         self.num_actions = num_actions
         self.probability = probability
         self.mean_hold = max(1.0, float(mean_hold))
+        self.after_unrewarded_steps = int(after_unrewarded_steps)
         self._rng = np.random.default_rng(seed)
-        self._held = None   # the action each sub-env holds
-        self._left = None   # steps left to hold it (0: following the policy)
+        self._held = None        # the action each sub-env holds
+        self._left = None        # steps left to hold it (0: following the policy)
+        self._unrewarded = None  # steps since the episode's last positive reward
+        self.steps = 0           # sub-env steps acted on, and of those replaced
+        self.replaced_steps = 0
+
+    def _size(self, n):
+        if self._left is None or len(self._left) != n:
+            self._held = np.zeros(n, np.int64)
+            self._left = np.zeros(n, np.int64)
+            self._unrewarded = np.zeros(n, np.int64)
 
     def __call__(self, actions: np.ndarray):
         """(actions to take, bool mask of the sub-envs whose action was replaced)."""
         actions = np.array(actions, copy=True)
         n = len(actions)
-        if self._left is None or len(self._left) != n:
-            self._held = np.zeros(n, np.int64)
-            self._left = np.zeros(n, np.int64)
+        self._size(n)
         starting = (self._left <= 0) & (self._rng.random(n) < self.probability)
+        if self.after_unrewarded_steps > 0:
+            starting &= self._unrewarded >= self.after_unrewarded_steps
         count = int(starting.sum())
         self._held[starting] = self._rng.integers(0, self.num_actions, size=count)
         self._left[starting] = self._rng.geometric(1.0 / self.mean_hold, size=count)
         replaced = self._left > 0
         actions[replaced] = self._held[replaced].astype(actions.dtype)
         self._left[replaced] -= 1
+        self.steps += n
+        self.replaced_steps += int(replaced.sum())
         return actions, replaced
+
+    def observe(self, rewards: np.ndarray, dones: np.ndarray) -> None:
+        """What the step just taken paid, and which episodes it ended: a positive reward
+        or a new episode restarts a sub-env's count of unrewarded steps."""
+        rewards = np.asarray(rewards)
+        self._size(len(rewards))
+        self._unrewarded += 1
+        self._unrewarded[(rewards > 0) | np.asarray(dones, bool)] = 0
+
+    @property
+    def replaced_share(self) -> float:
+        """The share of the steps so far whose action was a held random one."""
+        return self.replaced_steps / max(1, self.steps)
 
 
 def collect(env, policy: Callable[[np.ndarray], np.ndarray], num_steps: int, writer,

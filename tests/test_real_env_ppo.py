@@ -3,6 +3,7 @@ loop's simulated rollouts start."""
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 import hparams
 from models import policies
@@ -80,6 +81,33 @@ def test_held_random_actions_replace_the_policy_for_runs_of_one_action():
     assert (taken[1:][both] == taken[:-1][both]).mean() > 0.9
     never = HeldRandomActions(num_actions=6, probability=0.0, mean_hold=16, seed=0)
     assert not any(never(policy_actions)[1].any() for _ in range(100))
+
+
+def test_held_random_actions_can_wait_for_a_sub_env_to_stop_scoring():
+    from rl.collect import HeldRandomActions
+    explore = HeldRandomActions(num_actions=6, probability=1.0, mean_hold=4, seed=0,
+                                after_unrewarded_steps=10)
+    scoring = np.array([1.0, 0.0, 0.0])  # sub-env 0 scores at every step
+    replaced_by_step = []
+    for step in range(30):
+        _, replaced = explore(np.full(3, 7))
+        replaced_by_step.append(replaced)
+        # Sub-env 2's episode ends at step 14, which restarts its count.
+        explore.observe(scoring, np.array([False, False, step == 14]))
+    replaced_by_step = np.array(replaced_by_step)
+    assert not replaced_by_step[:, 0].any()
+    # Unrewarded from the start: eligible once 10 steps have been observed, and with
+    # probability 1 holding from then on.
+    assert not replaced_by_step[:10, 1].any() and replaced_by_step[10:, 1].all()
+    assert not replaced_by_step[:10, 2].any() and replaced_by_step[10:15, 2].any()
+    # After its new episode began at step 15, sub-env 2 finishes the hold it was in,
+    # starts none before 10 more unrewarded steps, and holds from step 25 on.
+    waiting = replaced_by_step[15:25, 2]
+    assert not (waiting[1:] & ~waiting[:-1]).any()
+    assert not waiting[-1] and replaced_by_step[25:, 2].all()
+    assert explore.replaced_share == replaced_by_step.mean()
+    with pytest.raises(ValueError):
+        HeldRandomActions(6, 0.1, 4, seed=0, after_unrewarded_steps=-1)
 
 
 def test_a_replaced_action_is_learned_from_with_the_policys_own_log_probability():
