@@ -33,9 +33,6 @@ def rlmb_base() -> HParams:
         # initial_collection_mean_hold steps on average (rl/collect.HeldRandomActions;
         # 0: the policy's actions only, as SimPLe).
         real_random_hold_probability=0.0,
-        # > 0: such a hold starts only in a sub-env whose episode has paid nothing
-        # positive for at least this many steps (0: at any step).
-        real_random_hold_after_unrewarded_steps=0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.
         initial_collection_mean_hold=1,

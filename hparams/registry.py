@@ -41,7 +41,6 @@ FIELDS_ADDED_LATER = {
     "transition_update": "residual",     # latent sets: tanh(norm(h + delta))
     "real_episodes_continue": False,     # loop sets: fresh episodes at every collection
     "real_random_hold_probability": 0.0,  # loop sets: collections act by the policy only
-    "real_random_hold_after_unrewarded_steps": 0,  # loop sets: holds start at any step
 }
 
 

@@ -96,10 +96,11 @@ class HeldRandomActions:
     steps would not get there: a held action does.
 
     With `after_unrewarded_steps` > 0 a hold starts only in a sub-env whose episode has
-    paid nothing positive for at least that many steps (`observe` counts them): the
-    exploration goes where the policy is stuck, and a policy that keeps scoring plays
-    undisturbed: held random actions at any step also replace the good play of a policy
-    that scores every few dozen steps, as on Kung-Fu Master (benchmarks/RESULTS.md).
+    paid nothing positive for at least that many steps (the caller reports each step's
+    rewards to `observe`). Meant to explore only where a policy is stuck, it does not
+    tell the stalls apart: a scoring Kung-Fu Master policy goes as long without a reward
+    as the stuck Crazy Climber one (benchmarks/held_share.py, benchmarks/RESULTS.md), so
+    the loop does not use it.
     """
 
     def __init__(self, num_actions: int, probability: float, mean_hold: float, seed: int,

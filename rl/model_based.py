@@ -154,16 +154,13 @@ class ModelBasedLoop:
             if explore is not None:
                 who += (f"; each env starts holding a random action ({hold:g} steps on "
                         f"average) with probability {explore.probability:g} a step")
-                if explore.after_unrewarded_steps:
-                    who += (f" once its episode has paid nothing for "
-                            f"{explore.after_unrewarded_steps} steps")
             print(f"[collect {index}] {steps} real steps with {who}", flush=True)
             stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
                                      policy=policy, config=self.config, dataset=self.dataset,
                                      epoch=index, seed=self.seed * 1000 + index,
                                      num_envs=self.loop.real_collection_envs,
                                      random_mean_hold=hold,
-                                     on_step=self._on_collect_step(learning, explore),
+                                     on_step=learning.observe if learning else None,
                                      running=self._running)
             if explore is not None:
                 print(f"[collect {index}] held random actions in "
@@ -179,17 +176,6 @@ class ModelBasedLoop:
             return {"real_env_steps": real}
         self._run_phase(f"collect_{index}", run)
 
-    @staticmethod
-    def _on_collect_step(learning, explore):
-        """What a collection calls after each real step: the learner's observe (which
-        also tells `explore`), or `explore`'s alone, or nothing."""
-        if learning is not None:
-            return learning.observe
-        if explore is not None:
-            return lambda _, rewards, terminated, truncated, __: explore.observe(
-                rewards, terminated | truncated)
-        return None
-
     def _exploration(self, index):
         """The HeldRandomActions that collection `index` mixes into its policy's actions,
         or None (the first collection is random play anyway; the loop set may ask for
@@ -197,10 +183,9 @@ class ModelBasedLoop:
         probability = self.loop.real_random_hold_probability
         if index == 0 or probability <= 0:
             return None
-        return collect_lib.HeldRandomActions(
-            self.num_actions, probability, self.loop.initial_collection_mean_hold,
-            seed=self.seed * 1000 + index,
-            after_unrewarded_steps=self.loop.real_random_hold_after_unrewarded_steps)
+        return collect_lib.HeldRandomActions(self.num_actions, probability,
+                                             self.loop.initial_collection_mean_hold,
+                                             seed=self.seed * 1000 + index)
 
     def _real_env_learning(self, index, explore=None):
         """The RealEnvPPO that collects and learns in collection `index`, or None when the

@@ -85,8 +85,6 @@ class RealEnvPPO:
                 truncated: np.ndarray, info: dict) -> None:
         """What the step after the last `act` gave (collect.collect's on_step)."""
         observations, actions, log_probs, values = self._pending
-        if self.explore is not None:
-            self.explore.observe(rewards, terminated | truncated)
         self._buffer.add(observations, actions, log_probs, values, rewards, terminated,
                          truncated, info, self._encode)
         if len(self._buffer) >= self.updates.epoch_length:
