@@ -5,7 +5,8 @@ and peak memory.
 
 A single epoch's score is one policy over a few episodes and swings a lot between
 epochs, so two settings of the loop compare better over the later epochs of runs with
-the same seeds than at their ends alone.
+the same seeds than at their ends alone. Each is also given on the human-normalized
+scale ((score - random) / (human - random), rl/anchors.py), on which games add up.
 
 Usage: python benchmarks/loop_runs_table.py RUN_DIR [RUN_DIR ...] [--last 5]
 """
@@ -13,6 +14,11 @@ Usage: python benchmarks/loop_runs_table.py RUN_DIR [RUN_DIR ...] [--last 5]
 import argparse
 import json
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rl import anchors  # noqa: E402
 
 
 def read_run(output_dir):
@@ -47,9 +53,14 @@ def summarize(output_dir, last):
               if final_step in values}
     best = max(at_end, key=at_end.get)
     tail = per_epoch[-last:]
+    game = loop["game"]
+
+    def normalized(score):
+        value = anchors.human_normalized(game, score)
+        return None if value is None else round(value, 3)
     return {
         "run": output_dir,
-        "game": loop["game"],
+        "game": game,
         "seed": seed,
         "headline setting": headline,
         "after each epoch": [round(v, 2) for v in per_epoch],
@@ -57,6 +68,9 @@ def summarize(output_dir, last):
         f"mean of all {len(per_epoch)}": round(sum(per_epoch) / len(per_epoch), 2),
         "at the end": round(at_end[headline], 2),
         "best at the end": f"{round(at_end[best], 2)} ({best})",
+        "human-normalized: at the end, mean of the last, of all": [
+            normalized(at_end[headline]), normalized(sum(tail) / len(tail)),
+            normalized(sum(per_epoch) / len(per_epoch))],
         "real env steps": state.get("real_env_steps"),
         "simulated env steps": state.get("simulated_env_steps"),
         "phase minutes": {phase: round(seconds / 60, 1)

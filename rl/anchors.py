@@ -27,3 +27,23 @@ PPO_100K = {
     "krull": 3271.2,
     "crazy_climber": 11609.5,
 }
+
+# game: human score (the same table as SCORES_100K). With random play it sets the scale
+# on which scores of different games can be added: (score - random) / (human - random).
+HUMAN = {
+    "freeway": 29.6,
+    "pong": 14.6,
+    "breakout": 30.5,
+    "boxing": 12.1,
+    "krull": 2665.5,
+    "kung_fu_master": 22736.3,
+    "crazy_climber": 35829.4,
+}
+
+
+def human_normalized(game, score):
+    """(score - random) / (human - random), or None for a game without both figures."""
+    if game not in HUMAN or game not in SCORES_100K or score is None:
+        return None
+    random_score = SCORES_100K[game][0]
+    return (score - random_score) / (HUMAN[game] - random_score)

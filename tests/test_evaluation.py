@@ -71,3 +71,13 @@ def test_constant_action_baselines_are_measured_once_and_cached(tmp_path, monkey
     monkeypatch.setattr(evaluation, "evaluate", no_playing)
     assert baselines.constant_action_returns(config, 1, num_envs=1) == returns
     assert "best constant action (1)" in baselines.reference_line(found)
+
+
+def test_human_normalized_scores_put_random_play_at_0_and_humans_at_1():
+    from rl import anchors
+    assert anchors.human_normalized("pong", -20.7) == pytest.approx(0.0)
+    assert anchors.human_normalized("kung_fu_master", 22736.3) == pytest.approx(1.0)
+    # Crazy Climber's policy that stops at the wall scores below random play.
+    assert anchors.human_normalized("crazy_climber", 3400.0) == pytest.approx(-0.2946, abs=1e-4)
+    assert anchors.human_normalized("a_game_without_figures", 10.0) is None
+    assert set(anchors.HUMAN) == set(anchors.SCORES_100K)
