@@ -58,6 +58,7 @@ from models import policies, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
 from rl import anchors, datagen, evaluation, policy_transfer, ppo, rollout  # noqa: E402
+from rl.collect import HeldRandomActions  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv, held_action_totals  # noqa: E402
 
 from game_measures import (counterfactual_agreement, policy_replay_gap,  # noqa: E402
@@ -228,6 +229,10 @@ def main():
     parser.add_argument("--action_starts", type=float, default=0.0,
                         help="share of rollouts started where held actions' imagined "
                              "rewards differ most (rl/imagination_env.py)")
+    parser.add_argument("--imagined_hold_probability", type=float, default=0.0,
+                        help="held random actions in PPO's imagined rollouts "
+                             "(rl/collect.HeldRandomActions; 0: none)")
+    parser.add_argument("--imagined_mean_hold", type=float, default=16)
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
     parser.add_argument("--skip_model_measures", action="store_true",
@@ -300,7 +305,10 @@ def main():
     network = policies.make_policy_network(ppo_hp, env.single_observation_space,
                                            env.single_action_space)
     learner = ppo.PPOLearner(network, ppo_hp)
-    collector = rollout.RolloutCollector(env, learner, seed=0)
+    explore = (HeldRandomActions(model.num_actions, args.imagined_hold_probability,
+                                 args.imagined_mean_hold, seed=3)
+               if args.imagined_hold_probability else None)
+    collector = rollout.RolloutCollector(env, learner, seed=0, explore=explore)
     transfer = (policy_transfer.PolicyTransfer(env, network, train["action"],
                                                args.transfer_learning_rate,
                                                args.transfer_batch)

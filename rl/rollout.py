@@ -30,11 +30,16 @@ class RolloutCollector:
 
     The env keeps running across rollouts (episodes continue from one PPO iteration to
     the next), as in the original.
+
+    `explore` (an rl.collect.HeldRandomActions, or None) replaces some of the policy's
+    actions with held random ones; a replaced step is learned from with the policy's own
+    log-probability of the action taken, as rl/real_env_ppo.RealEnvPPO does.
     """
 
-    def __init__(self, env, learner, seed=None):
+    def __init__(self, env, learner, seed=None, explore=None):
         self.env = env
         self.learner = learner
+        self.explore = explore
         self.observations, _ = env.reset(seed=seed)
         self.episodes = EpisodeTracker(env.num_envs)
         space = env.single_action_space
@@ -57,6 +62,12 @@ class RolloutCollector:
         for _ in range(epoch_length):
             obs = self.observations
             actions, log_probs, values = self.learner.act(obs, temperature)
+            if self.explore is not None:
+                actions, replaced = self.explore(actions)
+                if replaced.any():
+                    log_probs = log_probs.copy()
+                    log_probs[replaced] = self.learner.log_probs(obs[replaced],
+                                                                 actions[replaced])
             next_obs, rewards, terminated, truncated, info = self.env.step(
                 self._env_actions(actions))
             self.episodes.step(rewards, info.get("raw_reward", rewards),

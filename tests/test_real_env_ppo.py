@@ -134,3 +134,28 @@ def test_a_replaced_action_is_learned_from_with_the_policys_own_log_probability(
         seen.append(actions)
     # Every step replaced: the greedy actions are not what is played throughout.
     assert any((a != greedy).any() for a in seen)
+
+
+def test_imagined_rollouts_can_hold_random_actions_learned_with_the_policys_log_probability():
+    """RolloutCollector's explore: PPO's batch holds the actions taken, each with the
+    policy's own log-probability of it."""
+    from rl import rollout
+    from rl.collect import HeldRandomActions
+    ppo_hparams = hparams.get("ppo_latent")
+    ppo_hparams.mlp_hidden_sizes = [16]
+    env = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1") for _ in range(4)])
+    network = policies.make_policy_network(ppo_hparams, env.single_observation_space,
+                                           env.single_action_space)
+    learner = ppo.PPOLearner(network, ppo_hparams)
+    explore = HeldRandomActions(2, probability=1.0, mean_hold=1000, seed=0)
+    collector = rollout.RolloutCollector(env, learner, seed=0, explore=explore)
+    batch = collector.collect(20, ppo_hparams, temperature=1.0)
+    held = explore._held
+    # Every step replaced, and each sub-env's hold outlasts the rollout.
+    actions = np.asarray(batch["actions"]).reshape(20, 4)
+    assert (actions == held[None, :]).all()
+    np.testing.assert_allclose(
+        batch["log_probs"], learner.log_probs(np.asarray(batch["observations"]),
+                                              np.asarray(batch["actions"])),
+        rtol=1e-5, atol=1e-6)
+    env.close()
