@@ -33,6 +33,12 @@ def rlmb_base() -> HParams:
         # initial_collection_mean_hold steps on average (rl/collect.HeldRandomActions;
         # 0: the policy's actions only, as SimPLe).
         real_random_hold_probability=0.0,
+        # PPO in the world model: at each step, each imagined sub-env not already holding
+        # a random action starts holding one with this probability, for
+        # simulated_random_hold_mean steps on average, learned from with the policy's
+        # own log-probability (rl/rollout.RolloutCollector; 0: the policy's actions only).
+        simulated_random_hold_probability=0.0,
+        simulated_random_hold_mean=32,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.
         initial_collection_mean_hold=1,

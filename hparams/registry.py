@@ -41,6 +41,8 @@ FIELDS_ADDED_LATER = {
     "transition_update": "residual",     # latent sets: tanh(norm(h + delta))
     "real_episodes_continue": False,     # loop sets: fresh episodes at every collection
     "real_random_hold_probability": 0.0,  # loop sets: collections act by the policy only
+    "simulated_random_hold_probability": 0.0,  # loop sets: PPO acts by the policy only
+    "simulated_random_hold_mean": 32,
 }
 
 

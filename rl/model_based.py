@@ -248,10 +248,15 @@ class ModelBasedLoop:
             start = int(self.checkpointer.iteration.numpy())
             stop = sum(loop_schedule.ppo_iterations_in_epoch(self.loop, e)
                        for e in range(epoch + 1))
+            explore = self._imagined_exploration(start)
+            held = ("" if explore is None else
+                    f", each sub-env starts holding a random action ({explore.mean_hold:g} "
+                    f"steps on average) with probability {explore.probability:g} a step")
             print(f"[epoch {epoch + 1}/{self.loop.epochs}] PPO in the world model: "
-                  f"iterations {start + 1}..{stop}", flush=True)
+                  f"iterations {start + 1}..{stop}{held}", flush=True)
             env = self._simulated_env(world_model, seed=self.seed * 1000 + start)
-            collector = rollout.RolloutCollector(env, learner, seed=self.seed + start)
+            collector = rollout.RolloutCollector(env, learner, seed=self.seed + start,
+                                                 explore=explore)
             steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
             writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_simulated",
                                                resume_step=start * steps_per_iteration)
@@ -265,6 +270,19 @@ class ModelBasedLoop:
             self._export_policy(epoch)
             return {"simulated_env_steps": stop * steps_per_iteration}
         self._run_phase(f"ppo_{epoch}", run)
+
+    def _imagined_exploration(self, start):
+        """The HeldRandomActions mixed into PPO's actions in the world model from
+        iteration `start` on, or None. Exploring in imagination costs no real steps and
+        leaves the collections to the policy; it lets PPO meet what a long held action
+        earns in the model, which its own sampling almost never plays (Crazy Climber's
+        way past the wall: benchmarks/RESULTS.md)."""
+        probability = self.loop.simulated_random_hold_probability
+        if probability <= 0:
+            return None
+        return collect_lib.HeldRandomActions(self.num_actions, probability,
+                                             self.loop.simulated_random_hold_mean,
+                                             seed=self.seed * 1000 + 500 + start)
 
     def _export_policy(self, epoch):
         """policy/epoch_NNN: the current policy as a SavedModel that reads frame stacks (a

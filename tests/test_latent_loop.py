@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 # With held random actions mixed into the policy's collections, so that path runs too.
 LOOP = ["--loop_hparams_set=rlmb_latent_tiny",
-        "--loop_hparams=game=pong,real_random_hold_probability=0.05"]
+        "--loop_hparams=game=pong,real_random_hold_probability=0.05,"
+        "simulated_random_hold_probability=0.1,simulated_random_hold_mean=3"]
 PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
           "ppo_1", "collect_2", "eval_1"]
 
@@ -83,6 +84,8 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
     assert tree["generative_model_params_resolved"]["latent_size"] == 32
     assert ("each env starts holding a random action (4 steps on average) with "
             "probability 0.05 a step") in result.stdout
+    assert ("PPO in the world model: iterations 4..6, each sub-env starts holding a random "
+            "action (3 steps on average) with probability 0.1 a step") in result.stdout
     # In the steady state p H / (1 + p H) = 17% of the steps are held (H = 4 here).
     shares = [float(m) for m in re.findall(r"held random actions in ([0-9.]+)% of the steps",
                                            result.stdout)]
