@@ -233,6 +233,10 @@ def main():
                         help="held random actions in PPO's imagined rollouts "
                              "(rl/collect.HeldRandomActions; 0: none)")
     parser.add_argument("--imagined_mean_hold", type=float, default=16)
+    parser.add_argument("--imagined_hold_log_prob", default="policy",
+                        choices=["policy", "uniform"],
+                        help="what PPO's ratio divides by at a held step "
+                             "(rl/rollout.RolloutCollector)")
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
     parser.add_argument("--skip_model_measures", action="store_true",
@@ -308,7 +312,8 @@ def main():
     explore = (HeldRandomActions(model.num_actions, args.imagined_hold_probability,
                                  args.imagined_mean_hold, seed=3)
                if args.imagined_hold_probability else None)
-    collector = rollout.RolloutCollector(env, learner, seed=0, explore=explore)
+    collector = rollout.RolloutCollector(env, learner, seed=0, explore=explore,
+                                         explore_log_prob=args.imagined_hold_log_prob)
     transfer = (policy_transfer.PolicyTransfer(env, network, train["action"],
                                                args.transfer_learning_rate,
                                                args.transfer_batch)

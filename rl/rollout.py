@@ -32,14 +32,21 @@ class RolloutCollector:
     the next), as in the original.
 
     `explore` (an rl.collect.HeldRandomActions, or None) replaces some of the policy's
-    actions with held random ones; a replaced step is learned from with the policy's own
-    log-probability of the action taken, as rl/real_env_ppo.RealEnvPPO does.
+    actions with held random ones. `explore_log_prob` says what PPO's ratio divides by
+    at a replaced step: "policy", the policy's own probability of the action taken (the
+    ratio starts at 1, as rl/real_env_ppo.RealEnvPPO does), or "uniform", the random
+    draw's 1 / num_actions, an importance weight: an action the policy seldom takes then
+    moves it little, and a replaced step with a negative advantage is clipped away.
     """
 
-    def __init__(self, env, learner, seed=None, explore=None):
+    def __init__(self, env, learner, seed=None, explore=None, explore_log_prob="policy"):
+        if explore_log_prob not in ("policy", "uniform"):
+            raise ValueError(f"explore_log_prob must be policy or uniform, got "
+                             f"{explore_log_prob!r}")
         self.env = env
         self.learner = learner
         self.explore = explore
+        self.explore_log_prob = explore_log_prob
         self.observations, _ = env.reset(seed=seed)
         self.episodes = EpisodeTracker(env.num_envs)
         space = env.single_action_space
@@ -66,8 +73,11 @@ class RolloutCollector:
                 actions, replaced = self.explore(actions)
                 if replaced.any():
                     log_probs = log_probs.copy()
-                    log_probs[replaced] = self.learner.log_probs(obs[replaced],
-                                                                 actions[replaced])
+                    if self.explore_log_prob == "uniform":
+                        log_probs[replaced] = -np.log(self.explore.num_actions)
+                    else:
+                        log_probs[replaced] = self.learner.log_probs(obs[replaced],
+                                                                     actions[replaced])
             next_obs, rewards, terminated, truncated, info = self.env.step(
                 self._env_actions(actions))
             self.episodes.step(rewards, info.get("raw_reward", rewards),
