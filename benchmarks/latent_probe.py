@@ -234,7 +234,7 @@ def main():
                              "(rl/collect.HeldRandomActions; 0: none)")
     parser.add_argument("--imagined_mean_hold", type=float, default=16)
     parser.add_argument("--imagined_hold_log_prob", default="policy",
-                        choices=["policy", "uniform"],
+                        choices=["policy", "hold"],
                         help="what PPO's ratio divides by at a held step "
                              "(rl/rollout.RolloutCollector)")
     parser.add_argument("--eval_episodes", type=int, default=8)

@@ -34,14 +34,18 @@ class RolloutCollector:
     `explore` (an rl.collect.HeldRandomActions, or None) replaces some of the policy's
     actions with held random ones. `explore_log_prob` says what PPO's ratio divides by
     at a replaced step: "policy", the policy's own probability of the action taken (the
-    ratio starts at 1, as rl/real_env_ppo.RealEnvPPO does), or "uniform", the random
-    draw's 1 / num_actions, an importance weight: an action the policy seldom takes then
-    moves it little, and a replaced step with a negative advantage is clipped away.
+    ratio starts at 1, as rl/real_env_ppo.RealEnvPPO does), or "hold", 1, the
+    probability of the held action while the hold lasts: the ratio is then the policy's
+    own probability, never above 1, so a held step with a negative advantage is clipped
+    away and one with a positive advantage raises the action in proportion to how
+    often the policy already takes it. (The uniform draw's 1 / num_actions instead
+    makes the ratio up to num_actions for an action the policy likes, and a negative
+    advantage then pushes it down that many times as hard: benchmarks/RESULTS.md.)
     """
 
     def __init__(self, env, learner, seed=None, explore=None, explore_log_prob="policy"):
-        if explore_log_prob not in ("policy", "uniform"):
-            raise ValueError(f"explore_log_prob must be policy or uniform, got "
+        if explore_log_prob not in ("policy", "hold"):
+            raise ValueError(f"explore_log_prob must be policy or hold, got "
                              f"{explore_log_prob!r}")
         self.env = env
         self.learner = learner
@@ -73,8 +77,8 @@ class RolloutCollector:
                 actions, replaced = self.explore(actions)
                 if replaced.any():
                     log_probs = log_probs.copy()
-                    if self.explore_log_prob == "uniform":
-                        log_probs[replaced] = -np.log(self.explore.num_actions)
+                    if self.explore_log_prob == "hold":
+                        log_probs[replaced] = 0.0
                     else:
                         log_probs[replaced] = self.learner.log_probs(obs[replaced],
                                                                      actions[replaced])

@@ -158,11 +158,11 @@ def test_imagined_rollouts_can_hold_random_actions_learned_with_the_policys_log_
         batch["log_probs"], learner.log_probs(np.asarray(batch["observations"]),
                                               np.asarray(batch["actions"])),
         rtol=1e-5, atol=1e-6)
-    # As importance weights: the uniform draw's probability.
+    # As importance weights: the held action's probability while held, 1.
     weighted = rollout.RolloutCollector(
         env, learner, seed=0, explore=HeldRandomActions(2, 1.0, 1000, seed=0),
-        explore_log_prob="uniform").collect(5, ppo_hparams)
-    np.testing.assert_allclose(weighted["log_probs"], np.log(0.5), rtol=1e-6)
+        explore_log_prob="hold").collect(5, ppo_hparams)
+    np.testing.assert_allclose(weighted["log_probs"], 0.0)
     with pytest.raises(ValueError):
         rollout.RolloutCollector(env, learner, explore_log_prob="behaviour")
     env.close()
