@@ -37,6 +37,8 @@ def rlmb_base() -> HParams:
         # a random action starts holding one with this probability, for
         # simulated_random_hold_mean steps on average, learned from with the policy's
         # own log-probability (rl/rollout.RolloutCollector; 0: the policy's actions only).
+        # Off: it took a fixed-model Crazy Climber probe past the wall and collapsed
+        # Kung-Fu Master's policy (benchmarks/RESULTS.md).
         simulated_random_hold_probability=0.0,
         simulated_random_hold_mean=32,
         # Mean steps each uniform random action is held in the initial collection (1: a

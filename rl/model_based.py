@@ -276,7 +276,7 @@ class ModelBasedLoop:
         iteration `start` on, or None. Exploring in imagination costs no real steps and
         leaves the collections to the policy; it lets PPO meet what a long held action
         earns in the model, which its own sampling almost never plays (Crazy Climber's
-        way past the wall: benchmarks/RESULTS.md)."""
+        way past the wall, and Kung-Fu Master's collapse: benchmarks/RESULTS.md)."""
         probability = self.loop.simulated_random_hold_probability
         if probability <= 0:
             return None
