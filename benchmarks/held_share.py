@@ -1,6 +1,6 @@
 """How much of a collection would held random actions replace under a run's policy, and
 where: a check, without a loop run, of what `real_random_hold_probability` and
-`real_random_hold_after_unrewarded_steps` do to the play of a policy that scores.
+rl/collect.HeldRandomActions' `after_unrewarded_steps` gate do to the play of a policy.
 
 The exported policy (an epoch's SavedModel) collects as the loop's collections do: fresh
 episodes in --envs sub-envs, --steps steps each, at the collection's sampling temperature,
@@ -51,17 +51,13 @@ def main():
                                     args.mean_hold, seed=args.seed,
                                     after_unrewarded_steps=after)
         observations, _ = env.reset()
-        unrewarded = np.zeros(args.envs, np.int64)
         stalled_steps, returns = 0, np.zeros(args.envs)
         for _ in range(args.steps):
-            if after:
-                stalled_steps += int((unrewarded >= after).sum())
             actions, _ = explore(np.asarray(policy(observations)))
+            if after:
+                stalled_steps += int((explore.unrewarded_steps >= after).sum())
             observations, rewards, terminated, truncated, info = env.step(actions)
-            dones = terminated | truncated
-            explore.observe(rewards, dones)
-            unrewarded += 1
-            unrewarded[(rewards > 0) | dones] = 0
+            explore.observe(rewards, terminated | truncated)
             returns += info["raw_reward"]
         env.close()
         total = args.envs * args.steps

@@ -154,6 +154,11 @@ class HeldRandomActions:
         self._unrewarded[(rewards > 0) | np.asarray(dones, bool)] = 0
 
     @property
+    def unrewarded_steps(self) -> np.ndarray:
+        """Each sub-env's steps since its episode's last positive reward (`observe`)."""
+        return self._unrewarded
+
+    @property
     def replaced_share(self) -> float:
         """The share of the steps so far whose action was a held random one."""
         return self.replaced_steps / max(1, self.steps)

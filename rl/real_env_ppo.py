@@ -73,11 +73,8 @@ class RealEnvPPO:
         observations = self._encode(frames)
         actions, log_probs, values = self.learner.act(observations, self.temperature)
         if self.explore is not None:
-            actions, replaced = self.explore(actions)
-            if replaced.any():
-                log_probs = log_probs.copy()
-                log_probs[replaced] = self.learner.log_probs(observations[replaced],
-                                                             actions[replaced])
+            actions, log_probs = rollout.explore_actions(self.explore, self.learner,
+                                                         observations, actions, log_probs)
         self._pending = (observations, actions, log_probs, values)
         return actions
 

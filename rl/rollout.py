@@ -25,6 +25,24 @@ def final_observations(info: dict, mask: np.ndarray) -> np.ndarray:
     return final
 
 
+def explore_actions(explore, learner, observations, actions, log_probs,
+                    log_prob_of_held="policy"):
+    """`actions` with some replaced by `explore` (an rl.collect.HeldRandomActions), and
+    the log-probabilities PPO's ratio divides by: at a replaced step the policy's own of
+    the action taken ("policy": the ratio starts at 1 as at any step the policy chose) or
+    0 ("hold": the held action's probability while held, so the ratio is the policy's own
+    probability, never above 1). The real collections' and imagination's one path."""
+    actions, replaced = explore(actions)
+    if replaced.any():
+        log_probs = log_probs.copy()
+        if log_prob_of_held == "hold":
+            log_probs[replaced] = 0.0
+        else:
+            log_probs[replaced] = learner.log_probs(observations[replaced],
+                                                    actions[replaced])
+    return actions, log_probs
+
+
 class RolloutCollector:
     """Steps a vector env with a learner's policy, `epoch_length` steps at a time.
 
@@ -32,15 +50,13 @@ class RolloutCollector:
     the next), as in the original.
 
     `explore` (an rl.collect.HeldRandomActions, or None) replaces some of the policy's
-    actions with held random ones. `explore_log_prob` says what PPO's ratio divides by
-    at a replaced step: "policy", the policy's own probability of the action taken (the
-    ratio starts at 1, as rl/real_env_ppo.RealEnvPPO does), or "hold", 1, the
-    probability of the held action while the hold lasts: the ratio is then the policy's
-    own probability, never above 1, so a held step with a negative advantage is clipped
-    away and one with a positive advantage raises the action in proportion to how
-    often the policy already takes it. (The uniform draw's 1 / num_actions instead
-    makes the ratio up to num_actions for an action the policy likes, and a negative
-    advantage then pushes it down that many times as hard: benchmarks/RESULTS.md.)
+    actions with held random ones; `explore_log_prob` ("policy" or "hold") says what
+    PPO's ratio divides by at a replaced step (`explore_actions`). With "hold" a held
+    step with a negative advantage is clipped away and one with a positive advantage
+    raises the action in proportion to how often the policy already takes it. (The
+    uniform draw's 1 / num_actions instead makes the ratio up to num_actions for an
+    action the policy likes, and a negative advantage then pushes it down that many
+    times as hard: benchmarks/RESULTS.md.)
     """
 
     def __init__(self, env, learner, seed=None, explore=None, explore_log_prob="policy"):
@@ -74,14 +90,9 @@ class RolloutCollector:
             obs = self.observations
             actions, log_probs, values = self.learner.act(obs, temperature)
             if self.explore is not None:
-                actions, replaced = self.explore(actions)
-                if replaced.any():
-                    log_probs = log_probs.copy()
-                    if self.explore_log_prob == "hold":
-                        log_probs[replaced] = 0.0
-                    else:
-                        log_probs[replaced] = self.learner.log_probs(obs[replaced],
-                                                                     actions[replaced])
+                actions, log_probs = explore_actions(self.explore, self.learner, obs,
+                                                     actions, log_probs,
+                                                     self.explore_log_prob)
             next_obs, rewards, terminated, truncated, info = self.env.step(
                 self._env_actions(actions))
             self.episodes.step(rewards, info.get("raw_reward", rewards),
