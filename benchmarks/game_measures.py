@@ -163,3 +163,41 @@ def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_ste
           f"actions differ by {np.mean(pairs):.4f} on average; with each action held "
           f"{reward_steps} steps the (clipped) reward differs between actions from "
           f"{np.mean(differs):.3f} of the states", flush=True)
+
+
+def visited_disagreement(model, act, config, data_disagreement, steps=400, num_envs=16,
+                         seed=0, label="policy"):
+    """What a collection by `act` would show the model: `num_envs` fresh episodes of the
+    game played `steps` agent steps each (a loop collection's shape), and the transition
+    ensemble's disagreement about each step taken, against `data_disagreement` (the same
+    measure on steps of the data the model trained on). A policy that collects what the
+    model does not know visits steps it disagrees about more than on its data.
+
+    Args:
+        act: frame stacks [N, ...] uint8 -> actions [N].
+        config: the game's problems.atari.AtariConfig.
+        data_disagreement: the disagreement of the data's own steps, [M].
+    Returns the visited steps' disagreement [steps * num_envs]."""
+    from problems import atari
+    env = atari.AtariEnv(config, num_envs, seed=seed)
+    observations, _ = env.reset()
+    disagreement, returns, best = [], np.zeros(num_envs), np.zeros(num_envs)
+    try:
+        for _ in range(steps):
+            actions = np.asarray(act(observations))
+            latent = model.encode(observations)
+            disagreement.append(model.imagine(latent, actions, with_disagreement=True)[3])
+            observations, _, terminated, truncated, info = env.step(actions)
+            returns += info["raw_reward"]
+            best = np.maximum(best, returns)
+            returns[terminated | truncated] = 0.0
+    finally:
+        env.close()
+    disagreement = np.concatenate(disagreement)
+    top = np.percentile(data_disagreement, 90)
+    print(f"visited disagreement, {label}: mean {disagreement.mean():.5f} "
+          f"({disagreement.mean() / data_disagreement.mean():.2f} x the data's "
+          f"{data_disagreement.mean():.5f}); above the data's 90th percentile: "
+          f"{np.mean(disagreement > top):.2f}; raw return in {steps} steps: mean "
+          f"{best.mean():.1f}, max {best.max():.0f}", flush=True)
+    return disagreement

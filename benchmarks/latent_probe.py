@@ -62,7 +62,7 @@ from rl.collect import HeldRandomActions  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv, held_action_totals  # noqa: E402
 
 from game_measures import (counterfactual_agreement, policy_replay_gap,  # noqa: E402
-                           real_action_effect)
+                           real_action_effect, visited_disagreement)
 
 
 def sequence_sampler(arrays, hp, batch_size, seed):
@@ -208,6 +208,27 @@ def imagined_returns(env, choose, label, rollouts=2):
     return total.mean() / rollouts
 
 
+def visited(model, act, config, train, steps, count=8192):
+    """The ensemble's disagreement about the steps the trained policy (temperature 1, as
+    a collection plays) and held random play visit, against the data's own steps."""
+    rng = np.random.default_rng(4)
+    stack = model.stack_size
+    starts = rng.choice(len(train["frame"]) - stack, count, replace=False)
+    # Only windows within one episode: the frames' episode ids agree across the window.
+    same = ((train["episode"][starts] == train["episode"][starts + stack])
+            & (train["epoch"][starts] == train["epoch"][starts + stack]))
+    starts = starts[same]
+    latents = model.encode_windows(train["frame"], starts)
+    actions = train["action"][starts + stack - 1]
+    data = model.imagine(latents, actions, with_disagreement=True)[3]
+    ones = tf.constant(np.ones(16, np.float32))
+    visited_disagreement(model, lambda obs: act(tf.constant(obs), ones).numpy(), config,
+                         data, steps=steps, label="the trained policy, temperature 1")
+    held = HeldRandomActions(model.num_actions, 1.0, 16, seed=5)
+    visited_disagreement(model, lambda obs: held(np.zeros(len(obs), np.int64))[0], config,
+                         data, steps=steps, label="random actions held 16 steps")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("data_dir")
@@ -237,6 +258,16 @@ def main():
                         choices=["policy", "hold"],
                         help="what PPO's ratio divides by at a held step "
                              "(rl/rollout.RolloutCollector)")
+    parser.add_argument("--intrinsic_weight", type=float, default=0.0,
+                        help="train PPO on the transition ensemble's disagreement times "
+                             "this (Plan2Explore), plus the model's reward times "
+                             "--extrinsic_weight")
+    parser.add_argument("--extrinsic_weight", type=float, default=1.0)
+    parser.add_argument("--visited_steps", type=int, default=0,
+                        help="play the trained policy (temperature 1) and random play "
+                             "held 16 steps on average for this many steps in 16 fresh "
+                             "episodes, and print the ensemble's disagreement about the "
+                             "steps they visit against its disagreement on the data")
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
     parser.add_argument("--skip_model_measures", action="store_true",
@@ -294,7 +325,9 @@ def main():
     ppo_hp.num_agents, ppo_hp.epoch_length = args.envs, per_iteration
     env = LatentImaginationEnv(model, train, args.envs, args.rollout, seed=0,
                                reward_start_fraction=args.reward_starts,
-                               action_start_fraction=args.action_starts)
+                               action_start_fraction=args.action_starts,
+                               intrinsic_weight=args.intrinsic_weight,
+                               extrinsic_weight=args.extrinsic_weight)
     if args.action_starts:
         spread = env.action_start_spread
         print(f"action starts: {len(env.action_starts)} windows; held actions' reward "
@@ -367,6 +400,8 @@ def main():
     if args.replay_states and frame_shape[2] == 1:  # the game's frames are rebuilt in gray
         policy_replay_gap(model, network, args.game, frame_shape, steps=args.rollout,
                           count=args.replay_states)
+    if args.visited_steps:
+        visited(model, act, config, train, args.visited_steps)
     if args.skip_baselines:
         score(f"after {iteration} PPO iterations")
         return

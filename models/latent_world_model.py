@@ -358,23 +358,29 @@ class LatentWorldModel:
         penalized = (tf.reduce_mean(expected, 1)
                      - penalty * tf.math.reduce_std(expected, 1))
         reward = tf.where(mean_reward, penalized, likeliest)
-        return next_latent, reward, net.done_logit(next_latent) > 0.0
+        # The members' disagreement about the next latent (their variance, averaged over
+        # the latent's units): Plan2Explore's intrinsic reward, high where the data has
+        # not shown the model what a step does.
+        disagreement = tf.reduce_mean(tf.math.reduce_variance(tf.stack(nexts, 1), 1), -1)
+        return next_latent, reward, net.done_logit(next_latent) > 0.0, disagreement
 
-    def imagine(self, latent: np.ndarray, actions: np.ndarray,
-                mean_reward: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def imagine(self, latent: np.ndarray, actions: np.ndarray, mean_reward: bool = False,
+                with_disagreement: bool = False) -> Tuple[np.ndarray, ...]:
         """One batched imagined step from latents: (next latents, rewards, episode ends),
-        numpy. Rewards are the likeliest class, or with `mean_reward` the expected clipped
-        reward P(+1) - P(-1) (with an ensemble: the members' mean, less
-        disagreement_penalty times their spread). With an ensemble each row's next latent
-        is a member's drawn at random, so imagined rollouts carry the members'
-        disagreement instead of following one member's errors (MBPO, PETS)."""
+        numpy, and with `with_disagreement` the members' disagreement about the next
+        latent [B] (0 for a single transition). Rewards are the likeliest class, or with
+        `mean_reward` the expected clipped reward P(+1) - P(-1) (with an ensemble: the
+        members' mean, less disagreement_penalty times their spread). With an ensemble
+        each row's next latent is a member's drawn at random, so imagined rollouts carry
+        the members' disagreement instead of following one member's errors (MBPO,
+        PETS)."""
         members = self._member_rng.integers(0, self.network.ensemble_size, len(latent))
         out = self._imagine(tf.convert_to_tensor(latent, tf.float32),
                             tf.convert_to_tensor(actions, tf.int32),
                             tf.constant(bool(mean_reward)),
                             tf.convert_to_tensor(members, tf.int32),
                             tf.constant(self.disagreement_penalty, tf.float32))
-        return tuple(o.numpy() for o in out)
+        return tuple(o.numpy() for o in out[:4 if with_disagreement else 3])
 
     def reseed_imagination(self, seed: int) -> None:
         """Seeds the draw of ensemble members in `imagine`."""

@@ -18,6 +18,12 @@ imagination, and the windows where the summed expected rewards of the actions di
 most become a start pool. Where few states decide a reward (Pong: a return or a miss is
 decided in a few percent of them), uniform starts leave PPO almost no rollout in which
 its choice changes what it earns.
+
+With `intrinsic_weight` > 0 the reward adds the transition ensemble's disagreement about
+each step's next latent (Plan2Explore): a policy trained on it seeks what the model does
+not know yet, which is what an exploring collection should show it. `extrinsic_weight`
+scales the model's reward beside it (0: disagreement alone). `info["raw_reward"]` stays
+the model's reward, so episode returns report the game's.
 """
 
 import numpy as np
@@ -42,12 +48,20 @@ class LatentImaginationEnv(VectorEnv):
             actions' imagined rewards differ most (see the module docstring).
         action_start_sample: how many windows are rated for that.
         action_start_top: the share of the rated windows that forms the pool.
+        intrinsic_weight: weight of the ensemble's disagreement in the reward.
+        extrinsic_weight: weight of the model's reward in it.
     """
 
     def __init__(self, model, arrays, num_envs, rollout_length, seed=0,
                  reward_start_fraction=0.0, mean_reward=True, action_start_fraction=0.0,
-                 action_start_sample=8192, action_start_top=0.1):
+                 action_start_sample=8192, action_start_top=0.1, intrinsic_weight=0.0,
+                 extrinsic_weight=1.0):
+        if intrinsic_weight > 0 and model.network.ensemble_size < 2:
+            raise ValueError("intrinsic_weight > 0 needs a transition ensemble "
+                             "(transition_ensemble >= 2) to disagree")
         self.model = model
+        self.intrinsic_weight = float(intrinsic_weight)
+        self.extrinsic_weight = float(extrinsic_weight)
         self.num_envs = num_envs
         self.rollout_length = rollout_length
         self.mean_reward = mean_reward
@@ -95,13 +109,16 @@ class LatentImaginationEnv(VectorEnv):
         return self._obs.copy(), {}
 
     def step(self, actions):
-        latents, rewards, terminated = self.model.imagine(self._obs, np.asarray(actions),
-                                                          self.mean_reward)
+        latents, rewards, terminated, disagreement = self.model.imagine(
+            self._obs, np.asarray(actions), self.mean_reward, with_disagreement=True)
         self._obs = np.array(latents)
         self._steps += 1
         truncated = (self._steps >= self.rollout_length) & ~terminated
         rewards = rewards.astype(np.float32)
-        info = {"raw_reward": rewards}
+        info = {"raw_reward": rewards, "disagreement": disagreement}
+        if self.intrinsic_weight > 0 or self.extrinsic_weight != 1.0:
+            rewards = (self.extrinsic_weight * rewards
+                       + self.intrinsic_weight * disagreement).astype(np.float32)
         ended = np.flatnonzero(terminated | truncated)
         if len(ended):
             info["final_obs"] = self._obs.copy()

@@ -246,6 +246,27 @@ def test_transition_ensemble_steps_by_a_drawn_member_and_penalizes_disagreement(
     assert not np.allclose(before[0], net.transition_m2_0.variables[0].numpy())
 
 
+def test_intrinsic_reward_is_the_members_disagreement_about_the_next_latent(pong_arrays):
+    hp = hparams.resolve("latent_dynamics_tiny", "transition_ensemble=3")
+    model = LatentWorldModel(hp, 6, FRAME)
+    with pytest.raises(ValueError, match="ensemble"):
+        LatentImaginationEnv(LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME),
+                             pong_arrays, 4, 3, intrinsic_weight=1.0)
+    env = LatentImaginationEnv(model, pong_arrays, num_envs=8, rollout_length=3, seed=1,
+                               intrinsic_weight=2.0, extrinsic_weight=0.5)
+    obs, _ = env.reset(seed=0)
+    actions = np.arange(8) % 6
+    by_member = np.stack([model.network.transition(tf.constant(obs), tf.constant(actions),
+                                                   m).numpy() for m in range(3)])
+    disagreement = by_member.var(0).mean(-1)
+    assert disagreement.min() > 0
+    _, reward, _, _, info = env.step(actions)
+    np.testing.assert_allclose(info["disagreement"], disagreement, rtol=1e-4, atol=1e-8)
+    # The game's reward stays in raw_reward; PPO's reward weighs both.
+    np.testing.assert_allclose(reward, 0.5 * info["raw_reward"] + 2.0 * disagreement,
+                               rtol=1e-4, atol=1e-7)
+
+
 def test_action_starts_come_from_windows_where_held_actions_differ(pong_arrays):
     model = LatentWorldModel(hparams.get("latent_dynamics_tiny"), 6, FRAME)
     env = LatentImaginationEnv(model, pong_arrays, num_envs=64, rollout_length=3, seed=2,
