@@ -166,7 +166,7 @@ def real_action_effect(game, frame_shape, steps=10, count=64, seed=0, reward_ste
 
 
 def visited_disagreement(model, act, config, data_disagreement, steps=400, num_envs=16,
-                         seed=0, label="policy"):
+                         seed=0, label="policy", lead=None, lead_steps=0):
     """What a collection by `act` would show the model: `num_envs` fresh episodes of the
     game played `steps` agent steps each (a loop collection's shape), and the transition
     ensemble's disagreement about each step taken, against `data_disagreement` (the same
@@ -177,16 +177,24 @@ def visited_disagreement(model, act, config, data_disagreement, steps=400, num_e
         act: frame stacks [N, ...] uint8 -> actions [N].
         config: the game's problems.atari.AtariConfig.
         data_disagreement: the disagreement of the data's own steps, [M].
+        lead, lead_steps: another policy (frame stacks -> actions) that plays each
+            episode's first `lead_steps` steps before `act` takes over for `steps` more
+            (the task policy leading the explorer to its frontier); the disagreement
+            counts `act`'s steps only, the return the whole episode.
     Returns the visited steps' disagreement [steps * num_envs]."""
     from problems import atari
     env = atari.AtariEnv(config, num_envs, seed=seed)
     observations, _ = env.reset()
     disagreement, returns, best = [], np.zeros(num_envs), np.zeros(num_envs)
     try:
-        for _ in range(steps):
-            actions = np.asarray(act(observations))
-            latent = model.encode(observations)
-            disagreement.append(model.imagine(latent, actions, with_disagreement=True)[3])
+        for step in range(lead_steps + steps):
+            if step < lead_steps:
+                actions = np.asarray(lead(observations))
+            else:
+                actions = np.asarray(act(observations))
+                latent = model.encode(observations)
+                disagreement.append(model.imagine(latent, actions,
+                                                  with_disagreement=True)[3])
             observations, _, terminated, truncated, info = env.step(actions)
             returns += info["raw_reward"]
             best = np.maximum(best, returns)
@@ -198,6 +206,6 @@ def visited_disagreement(model, act, config, data_disagreement, steps=400, num_e
     print(f"visited disagreement, {label}: mean {disagreement.mean():.5f} "
           f"({disagreement.mean() / data_disagreement.mean():.2f} x the data's "
           f"{data_disagreement.mean():.5f}); above the data's 90th percentile: "
-          f"{np.mean(disagreement > top):.2f}; raw return in {steps} steps: mean "
+          f"{np.mean(disagreement > top):.2f}; raw return in {lead_steps + steps} steps: mean "
           f"{best.mean():.1f}, max {best.max():.0f}", flush=True)
     return disagreement

@@ -54,7 +54,7 @@ from rl import runtime  # noqa: E402
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import hparams  # noqa: E402
-from models import policies, seeding  # noqa: E402
+from models import policies, saved_policy, seeding  # noqa: E402
 from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import atari, dataset_files, input_pipeline  # noqa: E402
 from rl import anchors, datagen, evaluation, policy_transfer, ppo, rollout  # noqa: E402
@@ -208,9 +208,10 @@ def imagined_returns(env, choose, label, rollouts=2):
     return total.mean() / rollouts
 
 
-def visited(model, act, config, train, steps, count=8192):
+def visited(model, act, config, train, steps, lead_path="", lead_steps=0, count=8192):
     """The ensemble's disagreement about the steps the trained policy (temperature 1, as
-    a collection plays) and held random play visit, against the data's own steps."""
+    a collection plays) and held random play visit, against the data's own steps; with
+    `lead_path`, each after that exported policy has played `lead_steps` steps."""
     rng = np.random.default_rng(4)
     stack = model.stack_size
     starts = rng.choice(len(train["frame"]) - stack, count, replace=False)
@@ -222,11 +223,22 @@ def visited(model, act, config, train, steps, count=8192):
     actions = train["action"][starts + stack - 1]
     data = model.imagine(latents, actions, with_disagreement=True)[3]
     ones = tf.constant(np.ones(16, np.float32))
+    lead, after = None, ""
+    if lead_path:
+        leader = saved_policy.LoadedPolicy(lead_path)
+        leader.seed(6)
+        lead, after = (lambda obs: leader.act(obs, 1.0)), f" after the lead's {lead_steps}"
+        visited_disagreement(model, lead, config, data, steps=steps, lead=lead,
+                             lead_steps=lead_steps, label=f"the lead policy{after}")
+    else:
+        lead_steps = 0
     visited_disagreement(model, lambda obs: act(tf.constant(obs), ones).numpy(), config,
-                         data, steps=steps, label="the trained policy, temperature 1")
+                         data, steps=steps, lead=lead, lead_steps=lead_steps,
+                         label=f"the trained policy, temperature 1{after}")
     held = HeldRandomActions(model.num_actions, 1.0, 16, seed=5)
     visited_disagreement(model, lambda obs: held(np.zeros(len(obs), np.int64))[0], config,
-                         data, steps=steps, label="random actions held 16 steps")
+                         data, steps=steps, lead=lead, lead_steps=lead_steps,
+                         label=f"random actions held 16 steps{after}")
 
 
 def main():
@@ -268,6 +280,11 @@ def main():
                              "held 16 steps on average for this many steps in 16 fresh "
                              "episodes, and print the ensemble's disagreement about the "
                              "steps they visit against its disagreement on the data")
+    parser.add_argument("--visited_lead_policy", default="",
+                        help="an exported task policy (policy/epoch_NNN) that plays each "
+                             "episode's first --visited_lead_steps steps at temperature 1 "
+                             "before the trained policy takes over (--visited_steps)")
+    parser.add_argument("--visited_lead_steps", type=int, default=300)
     parser.add_argument("--eval_episodes", type=int, default=8)
     parser.add_argument("--collect_steps", type=int, default=0)
     parser.add_argument("--skip_model_measures", action="store_true",
@@ -401,7 +418,8 @@ def main():
         policy_replay_gap(model, network, args.game, frame_shape, steps=args.rollout,
                           count=args.replay_states)
     if args.visited_steps:
-        visited(model, act, config, train, args.visited_steps)
+        visited(model, act, config, train, args.visited_steps, args.visited_lead_policy,
+                args.visited_lead_steps)
     if args.skip_baselines:
         score(f"after {iteration} PPO iterations")
         return

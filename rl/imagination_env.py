@@ -21,9 +21,12 @@ its choice changes what it earns.
 
 With `intrinsic_weight` > 0 the reward adds the transition ensemble's disagreement about
 each step's next latent (Plan2Explore): a policy trained on it seeks what the model does
-not know yet, which is what an exploring collection should show it. `extrinsic_weight`
-scales the model's reward beside it (0: disagreement alone). `info["raw_reward"]` stays
-the model's reward, so episode returns report the game's.
+not know yet, which is what an exploring collection should show it. The disagreement is
+counted in units of its mean over the data's own steps (the start windows with the
+actions taken in them), so that a weight means the same in every game and model: 1 is
+what a step like the data's earns. `extrinsic_weight` scales the model's reward beside it
+(0: disagreement alone). `info["raw_reward"]` stays the model's reward, so episode
+returns report the game's.
 """
 
 import numpy as np
@@ -68,6 +71,9 @@ class LatentImaginationEnv(VectorEnv):
         stack = model.stack_size
         self.starts = RealStarts(arrays, stack, rollout_length, reward_start_fraction, seed)
         self.latents = model.encode_windows(arrays["frame"], self.starts.windows)
+        self.data_disagreement = 1.0
+        if intrinsic_weight > 0:
+            self.data_disagreement = self._data_disagreement(arrays["action"], seed)
         self.action_starts = np.zeros(0, np.int64)
         if action_start_fraction > 0:
             self.action_starts = self._rate_starts(action_start_sample, action_start_top,
@@ -82,6 +88,16 @@ class LatentImaginationEnv(VectorEnv):
         self._obs = np.zeros(self.observation_space.shape, np.float32)
         self._steps = np.zeros(num_envs, np.int64)
         self.start_indices = np.zeros(num_envs, np.int64)  # record index each rollout began
+
+    def _data_disagreement(self, actions, seed, sample=8192):
+        """The ensemble's mean disagreement about the data's own steps: up to `sample`
+        start windows, each stepped with the action taken in its newest frame."""
+        rng = np.random.default_rng(seed + 11)
+        chosen = rng.choice(len(self.latents), min(sample, len(self.latents)), replace=False)
+        taken = np.asarray(actions)[self.starts.windows[chosen] + self.model.stack_size - 1]
+        disagreement = self.model.imagine(self.latents[chosen], taken,
+                                          with_disagreement=True)[3]
+        return max(float(disagreement.mean()), 1e-12)
 
     def _rate_starts(self, sample, top, seed):
         """Positions in `starts.windows` of the pool: of `sample` random windows, the
@@ -117,8 +133,8 @@ class LatentImaginationEnv(VectorEnv):
         rewards = rewards.astype(np.float32)
         info = {"raw_reward": rewards, "disagreement": disagreement}
         if self.intrinsic_weight > 0 or self.extrinsic_weight != 1.0:
-            rewards = (self.extrinsic_weight * rewards
-                       + self.intrinsic_weight * disagreement).astype(np.float32)
+            rewards = (self.extrinsic_weight * rewards + self.intrinsic_weight
+                       * disagreement / self.data_disagreement).astype(np.float32)
         ended = np.flatnonzero(terminated | truncated)
         if len(ended):
             info["final_obs"] = self._obs.copy()

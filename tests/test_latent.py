@@ -262,9 +262,14 @@ def test_intrinsic_reward_is_the_members_disagreement_about_the_next_latent(pong
     assert disagreement.min() > 0
     _, reward, _, _, info = env.step(actions)
     np.testing.assert_allclose(info["disagreement"], disagreement, rtol=1e-4, atol=1e-8)
-    # The game's reward stays in raw_reward; PPO's reward weighs both.
-    np.testing.assert_allclose(reward, 0.5 * info["raw_reward"] + 2.0 * disagreement,
-                               rtol=1e-4, atol=1e-7)
+    # The game's reward stays in raw_reward; PPO's reward weighs both, the disagreement
+    # in units of its mean over the data's own steps.
+    windows = env.starts.windows
+    taken = pong_arrays["action"][windows + 3]
+    data = model.imagine(env.latents, taken, with_disagreement=True)[3]
+    assert env.data_disagreement == pytest.approx(data.mean(), rel=1e-4)
+    np.testing.assert_allclose(
+        reward, 0.5 * info["raw_reward"] + 2.0 * disagreement / data.mean(), rtol=1e-4)
 
 
 def test_action_starts_come_from_windows_where_held_actions_differ(pong_arrays):
