@@ -41,6 +41,17 @@ def rlmb_base() -> HParams:
         # Kung-Fu Master's policy (benchmarks/RESULTS.md).
         simulated_random_hold_probability=0.0,
         simulated_random_hold_mean=32,
+        # Collections after the first: in this share of the sub-envs the task policy
+        # leads and, at a step drawn at random, hands over to an exploration policy
+        # trained in the world model on its transition ensemble's disagreement
+        # (Plan2Explore; rl/exploration.py), explore_ppo_epochs_num PPO iterations an
+        # epoch, its reward the disagreement plus explore_extrinsic_weight times the
+        # model's (the disagreement in units of its mean over the data's own steps).
+        # The task policy learns from the other sub-envs only. 0: no explorer (a latent
+        # world model with a transition ensemble is needed for one).
+        real_explore_share=0.0,
+        explore_ppo_epochs_num=30,
+        explore_extrinsic_weight=0.0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.
         initial_collection_mean_hold=1,

@@ -59,6 +59,9 @@ RANGES = {
     "simulation_sampling_temperature": NON_NEGATIVE, "simulated_reward_starts": SHARE,
     "ppo_epochs_num": COUNT, "ppo_last_epoch_multiplier": COUNT,
     "real_ppo_epoch_length": COUNT, "real_ppo_learning_rate": NON_NEGATIVE,
+    "real_random_hold_probability": SHARE, "simulated_random_hold_probability": SHARE,
+    "real_explore_share": SHARE, "explore_ppo_epochs_num": COUNT,
+    "explore_extrinsic_weight": NON_NEGATIVE,
     "eval_episodes": COUNT, "eval_envs": COUNT, "eval_all_settings_every": COUNT, "eval_max_num_noops": NON_NEGATIVE,
     "eval_world_model_rollouts": COUNT, "world_model_eval_steps": NON_NEGATIVE,
     # World-model sets.

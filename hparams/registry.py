@@ -43,6 +43,9 @@ FIELDS_ADDED_LATER = {
     "real_random_hold_probability": 0.0,  # loop sets: collections act by the policy only
     "simulated_random_hold_probability": 0.0,  # loop sets: PPO acts by the policy only
     "simulated_random_hold_mean": 32,
+    "real_explore_share": 0.0,           # loop sets: no exploration policy
+    "explore_ppo_epochs_num": 30,
+    "explore_extrinsic_weight": 0.0,
 }
 
 

@@ -32,7 +32,7 @@ from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import baselines, cli, datagen, evaluation, loop_schedule, plot, ppo, ppo_loop
-from rl import real_env_ppo, rollout, run_dir
+from rl import exploration, real_env_ppo, rollout, run_dir
 from rl import collect as collect_lib
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
@@ -97,12 +97,19 @@ class ModelBasedLoop:
         self.wm_hparams = loop_schedule.world_model_hparams(loop)
         catalog.check_world_model_name(loop.generative_model, self.wm_hparams)
         self.latent = catalog.is_latent(loop.generative_model)
+        if loop.real_explore_share > 0 and not (
+                self.latent and self.wm_hparams.get("transition_ensemble", 1) > 1):
+            raise hparams_lib.UserError(
+                "real_explore_share > 0 needs a latent world model with a transition "
+                "ensemble (transition_ensemble >= 2): the explorer is trained on its "
+                "members' disagreement")
         self.ppo = loop_schedule.ppo_hparams(loop)
         self.config = atari.AtariConfig.from_hparams(self.game, loop)
         self.data_dir = os.path.join(output_dir, "data")
         self.dataset = loop_schedule.dataset_name(self.game)
         self.state = LoopState(os.path.join(output_dir, STATE_FILE))
         self.learner = None
+        self.explorer = None  # the exploration policy's PPOLearner (rl/exploration.py)
         self.world_model = None
         self._arrays, self._arrays_epochs = None, None  # decoded data, and of which epochs
         # With real_episodes_continue, the collections' env and its running episodes,
@@ -128,10 +135,13 @@ class ModelBasedLoop:
         def run():
             dataset_files.remove_incomplete_epoch(self.data_dir, self.dataset, index)
             steps = loop_schedule.steps_per_collection(self.loop)
-            policy, learning = None, None
+            policy, learning, split = None, None, None
             explore = self._exploration(index)
+            exploring = (exploration.explore_envs(self.loop.real_collection_envs,
+                                                  self.loop.real_explore_share)
+                         if index > 0 else 0)
             if index > 0:
-                learning = self._real_env_learning(index, explore)
+                learning = self._real_env_learning(index, explore, exploring)
                 if learning is not None:
                     policy = learning.act
                 else:
@@ -154,17 +164,26 @@ class ModelBasedLoop:
             if explore is not None:
                 who += (f"; each env starts holding a random action ({hold:g} steps on "
                         f"average) with probability {explore.probability:g} a step")
+            if exploring:
+                split = self._split_actor(index, policy, learning, exploring, steps)
+                policy = split.act
+                who += (f"; in {exploring} of the {self.loop.real_collection_envs} envs the "
+                        "exploration policy takes over at a random step")
             print(f"[collect {index}] {steps} real steps with {who}", flush=True)
             stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
                                      policy=policy, config=self.config, dataset=self.dataset,
                                      epoch=index, seed=self.seed * 1000 + index,
                                      num_envs=self.loop.real_collection_envs,
                                      random_mean_hold=hold,
-                                     on_step=learning.observe if learning else None,
+                                     on_step=(split.observe if split else
+                                              learning.observe if learning else None),
                                      running=self._running)
             if explore is not None:
                 print(f"[collect {index}] held random actions in "
                       f"{100 * explore.replaced_share:.1f}% of the steps", flush=True)
+            if split is not None:
+                print(f"[collect {index}] the exploration policy played "
+                      f"{100 * split.explored_steps / steps:.1f}% of the steps", flush=True)
             before = self.state.data["real_env_steps"]
             # Every episode, finished or cut off, adds one frame beyond its steps (its last).
             real = before + stats["frames"] - stats["episodes"]
@@ -187,11 +206,29 @@ class ModelBasedLoop:
                                              self.loop.initial_collection_mean_hold,
                                              seed=self.seed * 1000 + index)
 
-    def _real_env_learning(self, index, explore=None):
+    def _split_actor(self, index, policy, learning, exploring, steps):
+        """The SplitActor of collection `index`: the last `exploring` sub-envs are led by
+        the task policy (not learning from them) and handed to the explorer at a step
+        drawn uniformly in the collection; the others are `policy`'s (or `learning`'s)."""
+        envs = self.loop.real_collection_envs
+        temperature = self.loop.real_sampling_temperature
+        act = self._act_on_frames()
+        task_act = policy or (lambda obs: act(obs, temperature))  # noqa: E731
+        explorer, world_model = self._explorer(), self._world_model()
+        rng = np.random.default_rng([self.seed, index, 17])
+        handoff = rng.integers(0, max(1, steps // envs), exploring)
+        return exploration.SplitActor(
+            task_act, lambda obs: act(obs, temperature),
+            lambda obs: explorer.act(world_model.encode(obs), temperature)[0],
+            envs - exploring, handoff,
+            task_observe=learning.observe if learning else None)
+
+    def _real_env_learning(self, index, explore=None, exploring=0):
         """The RealEnvPPO that collects and learns in collection `index`, or None when the
         loop does not train on real data, or when a run cut short after saving this
         collection's updates already holds them (the collection is redone without
-        training again)."""
+        training again). With `exploring` sub-envs played by the explorer it learns from
+        the others only, an update as many steps per sub-env apart as with all."""
         loop = self.loop
         if not loop.train_agent_real_env:
             return None
@@ -200,8 +237,10 @@ class ModelBasedLoop:
             print(f"[collect {index}] the policy already holds this collection's PPO "
                   "updates (a run cut short): collecting without them", flush=True)
             return None
-        updates = real_env_ppo.real_updates(self.ppo, loop.real_collection_envs,
-                                            loop.real_ppo_epoch_length,
+        envs = loop.real_collection_envs
+        task_envs = envs - exploring
+        updates = real_env_ppo.real_updates(self.ppo, task_envs,
+                                            loop.real_ppo_epoch_length * task_envs // envs,
                                             loop.real_ppo_learning_rate)
         encode = self._world_model().encode if self.latent else None
         return real_env_ppo.RealEnvPPO(learner, updates, loop.real_sampling_temperature,
@@ -270,6 +309,44 @@ class ModelBasedLoop:
             self._export_policy(epoch)
             return {"simulated_env_steps": stop * steps_per_iteration}
         self._run_phase(f"ppo_{epoch}", run)
+
+    def train_explorer(self, epoch: int) -> None:
+        """PPO for the exploration policy in the world model, on the transition
+        ensemble's disagreement (and explore_extrinsic_weight times the model's reward):
+        explore_ppo_epochs_num iterations an epoch, from the same starts as the task
+        policy's (rl/exploration.py)."""
+        if self.loop.real_explore_share <= 0:
+            return
+
+        def run():
+            world_model = self._world_model()
+            explorer = self._explorer()
+            start = int(self.explorer_checkpointer.iteration.numpy())
+            per_epoch = self.loop.explore_ppo_epochs_num
+            stop = per_epoch * (epoch + 1)
+            print(f"[epoch {epoch + 1}/{self.loop.epochs}] exploration policy in the world "
+                  f"model: iterations {start + 1}..{stop}", flush=True)
+            loop = self.loop
+            train_arrays = start_arrays(self._data_arrays()[0],
+                                        loop.simulated_starts_all_epochs)
+            env = LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
+                                       loop.simulated_rollout_length,
+                                       seed=self.seed * 1000 + 700 + start,
+                                       intrinsic_weight=1.0,
+                                       extrinsic_weight=loop.explore_extrinsic_weight)
+            collector = rollout.RolloutCollector(env, explorer, seed=self.seed + 700 + start)
+            steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
+            writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_explore",
+                                               resume_step=start * steps_per_iteration)
+            try:
+                ppo_loop.run_iterations(explorer, collector, self.ppo, start, stop,
+                                        per_epoch * loop.epochs, writer,
+                                        self.explorer_checkpointer, seed=self.seed + 700,
+                                        label="  explorer ppo iteration",
+                                        reward_scope="explore")
+            finally:
+                writer.close()
+        self._run_phase(f"explore_{epoch}", run)
 
     def _imagined_exploration(self, start):
         """The HeldRandomActions mixed into PPO's actions in the world model from
@@ -408,22 +485,38 @@ class ModelBasedLoop:
             restore_newest_intact(self.world_model.checkpoint, manager, "world model")
         return self.world_model
 
+    def _policy_observations(self):
+        """What the policies read: the world model's latents, or the frame stacks."""
+        if self.latent:
+            size = latent_dynamics.latent_size(
+                self.wm_hparams, (self.config.height, self.config.width, self.config.channels))
+            return gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
+        return gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
+
     def _learner(self):
         if self.learner is None:
             seeding.seed_initialization(self.seed)
-            if self.latent:
-                size = latent_dynamics.latent_size(
-                    self.wm_hparams, (self.config.height, self.config.width, self.config.channels))
-                obs_space = gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
-            else:
-                obs_space = gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
-            network = policies.make_policy_network(self.ppo, obs_space,
+            network = policies.make_policy_network(self.ppo, self._policy_observations(),
                                                    gym.spaces.Discrete(self.num_actions))
             self.learner = ppo.PPOLearner(network, self.ppo)
             self.checkpointer = ppo_loop.Checkpointer(
                 os.path.join(self.output_dir, "policy_checkpoints"), self.learner)
             self.checkpointer.restore()
         return self.learner
+
+    def _explorer(self):
+        """The exploration policy's PPOLearner: the task policy's network shape and PPO
+        set, its own weights (seeded apart) and checkpoints (explore_checkpoints/)."""
+        if self.explorer is None:
+            self._learner()  # built first, so its seeded weights stay as without an explorer
+            seeding.seed_initialization(self.seed + 7919)
+            network = policies.make_policy_network(self.ppo, self._policy_observations(),
+                                                   gym.spaces.Discrete(self.num_actions))
+            self.explorer = ppo.PPOLearner(network, self.ppo)
+            self.explorer_checkpointer = ppo_loop.Checkpointer(
+                os.path.join(self.output_dir, "explore_checkpoints"), self.explorer)
+            self.explorer_checkpointer.restore()
+        return self.explorer
 
     # ----- reporting -----
 
@@ -471,6 +564,7 @@ class ModelBasedLoop:
         for epoch in range(loop.epochs):
             self.train_world_model(epoch)
             self.train_policy(epoch)
+            self.train_explorer(epoch)
             self.collect(epoch + 1)
             self.evaluate(epoch)
             elapsed = time.time() - self.started

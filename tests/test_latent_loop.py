@@ -21,12 +21,14 @@ from tests.conftest import REPO, run_module
 # Entrypoints as subprocesses: tests/conftest.py explains the tiers.
 pytestmark = pytest.mark.slow
 
-# With held random actions mixed into the policy's collections, so that path runs too.
+# With held random actions mixed into the policy's collections and an exploration policy
+# in one of their 4 sub-envs, so that those paths run too.
 LOOP = ["--loop_hparams_set=rlmb_latent_tiny",
         "--loop_hparams=game=pong,real_random_hold_probability=0.05,"
-        "simulated_random_hold_probability=0.1,simulated_random_hold_mean=3"]
-PHASES = ["collect_0", "world_model_0", "ppo_0", "collect_1", "eval_0", "world_model_1",
-          "ppo_1", "collect_2", "eval_1"]
+        "simulated_random_hold_probability=0.1,simulated_random_hold_mean=3,"
+        "real_explore_share=0.25,explore_ppo_epochs_num=2"]
+PHASES = ["collect_0", "world_model_0", "ppo_0", "explore_0", "collect_1", "eval_0",
+          "world_model_1", "ppo_1", "explore_1", "collect_2", "eval_1"]
 
 
 def _wait_for(state_path, phase, proc, seconds=300):
@@ -74,9 +76,22 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
                  "reward_accuracy/at_12", "train/policy_loss", "mean_reward/simulated/clipped",
                  "eval/mean_return/temp_0.0_noops_0_unclipped", "train_real/policy_loss"):
         assert name in names, name
-    # The latent policy also learned from the real collections, on their encodings.
+    # The latent policy also learned from the real collections, on their encodings (of
+    # its own 3 sub-envs, an update as many steps apart as with all 4).
     assert [r["value"] for r in read_metrics(out) if r["name"] == "train_real/updates"] \
         == [2.0, 2.0]
+    # The explorer trained in the world model on the ensemble's disagreement, 2
+    # iterations an epoch, and played part of one sub-env of each collection.
+    explore = [r for r in read_metrics(out) if r["phase"] == "ppo_explore"
+               and r["name"] == "train/policy_loss"]
+    assert [r["step"] for r in explore] == [40, 80, 120, 160]
+    assert "exploration policy in the world model: iterations 3..4" in result.stdout
+    assert os.listdir(os.path.join(out, "explore_checkpoints"))
+    assert "in 1 of the 4 envs the exploration policy takes over at a random step" \
+        in result.stdout
+    played = [float(m) for m in re.findall(r"the exploration policy played ([0-9.]+)% of "
+                                           r"the steps", result.stdout)]
+    assert played and all(0 < share <= 25 for share in played), played
     assert os.path.exists(os.path.join(out, "learning_curve.png"))
     assert os.listdir(os.path.join(out, "world_model", "videos"))
     tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]
