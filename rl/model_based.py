@@ -2,12 +2,14 @@
 
   collect real data (random actions) ->
   for each epoch: train the world model on all real data (cumulative steps) ->
-                  train PPO inside the world model -> collect real data with the policy ->
-                  evaluate on the real game and the world model's reward accuracy
+                  train PPO inside the world model -> [train the exploration policy
+                  inside it, with real_explore_share > 0] -> collect real data with the
+                  policy -> evaluate on the real game and the world model's reward accuracy
 
 OUTPUT_DIR holds data/ (trajectory shards), world_model/ (its own run directory),
 policy/epoch_NNN (a SavedModel per epoch), policy_checkpoints/, metrics.jsonl,
-tensorboard/, hparams.json (the resolved tree), loop_state.json, learning_curve.png.
+tensorboard/, hparams.json (the resolved tree), loop_state.json, learning_curve.png
+(and explore_checkpoints/ with an exploration policy).
 
 Every phase is recorded in loop_state.json when it finishes; re-running skips finished
 phases, and a phase cut short resumes from its own checkpoint (world model, PPO) or is
@@ -319,14 +321,14 @@ class ModelBasedLoop:
             return
 
         def run():
+            loop = self.loop
             world_model = self._world_model()
             explorer = self._explorer()
             start = int(self.explorer_checkpointer.iteration.numpy())
-            per_epoch = self.loop.explore_ppo_epochs_num
+            per_epoch = loop.explore_ppo_epochs_num
             stop = per_epoch * (epoch + 1)
-            print(f"[epoch {epoch + 1}/{self.loop.epochs}] exploration policy in the world "
+            print(f"[epoch {epoch + 1}/{loop.epochs}] exploration policy in the world "
                   f"model: iterations {start + 1}..{stop}", flush=True)
-            loop = self.loop
             train_arrays = start_arrays(self._data_arrays()[0],
                                         loop.simulated_starts_all_epochs)
             env = LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
