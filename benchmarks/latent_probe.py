@@ -32,6 +32,12 @@ Usage: python benchmarks/latent_probe.py DATA_DIR --game pong [--collect_steps 5
            [--frame_hparams frame_height=84,frame_width=84] [--skip_model_measures]
            [--counterfactual_states 512] [--counterfactual_seed 0]
            [--score_at 60,180] [--replay_states 64] [--skip_baselines]
+           [--intrinsic_weight 1 --extrinsic_weight 0] [--visited_steps 400
+            [--visited_lead_policy RUN/policy/epoch_014 --visited_lead_steps 320]]
+
+With --intrinsic_weight PPO trains on the transition ensemble's disagreement (an
+exploration policy, Plan2Explore; rl/exploration.py); --visited_steps then shows whether
+the policy it trains visits steps the model knows less than its data's, in the game.
 
 To see how the score grows with PPO's budget in a loop's final model: DATA_DIR the run's
 data/, --dataset rlmb_GAME, --wm_set the loop's model set, --wm_dir a copy of its
