@@ -495,15 +495,22 @@ class ModelBasedLoop:
             return gym.spaces.Box(-1.0, 1.0, (size,), np.float32)
         return gym.spaces.Box(0, 255, self.config.observation_shape, np.uint8)
 
+    def _new_learner(self, seed, directory):
+        """A PPOLearner on what the policies read, its weights seeded by `seed`, and its
+        Checkpointer under `directory`, restored from the newest checkpoint there."""
+        seeding.seed_initialization(seed)
+        network = policies.make_policy_network(self.ppo, self._policy_observations(),
+                                               gym.spaces.Discrete(self.num_actions))
+        learner = ppo.PPOLearner(network, self.ppo)
+        checkpointer = ppo_loop.Checkpointer(os.path.join(self.output_dir, directory),
+                                             learner)
+        checkpointer.restore()
+        return learner, checkpointer
+
     def _learner(self):
         if self.learner is None:
-            seeding.seed_initialization(self.seed)
-            network = policies.make_policy_network(self.ppo, self._policy_observations(),
-                                                   gym.spaces.Discrete(self.num_actions))
-            self.learner = ppo.PPOLearner(network, self.ppo)
-            self.checkpointer = ppo_loop.Checkpointer(
-                os.path.join(self.output_dir, "policy_checkpoints"), self.learner)
-            self.checkpointer.restore()
+            self.learner, self.checkpointer = self._new_learner(self.seed,
+                                                                "policy_checkpoints")
         return self.learner
 
     def _explorer(self):
@@ -511,13 +518,8 @@ class ModelBasedLoop:
         set, its own weights (seeded apart) and checkpoints (explore_checkpoints/)."""
         if self.explorer is None:
             self._learner()  # built first, so its seeded weights stay as without an explorer
-            seeding.seed_initialization(self.seed + 7919)
-            network = policies.make_policy_network(self.ppo, self._policy_observations(),
-                                                   gym.spaces.Discrete(self.num_actions))
-            self.explorer = ppo.PPOLearner(network, self.ppo)
-            self.explorer_checkpointer = ppo_loop.Checkpointer(
-                os.path.join(self.output_dir, "explore_checkpoints"), self.explorer)
-            self.explorer_checkpointer.restore()
+            self.explorer, self.explorer_checkpointer = self._new_learner(
+                self.seed + 7919, "explore_checkpoints")
         return self.explorer
 
     # ----- reporting -----
