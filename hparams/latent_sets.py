@@ -99,6 +99,19 @@ def latent_dynamics_ensemble() -> HParams:
 
 
 @register
+def latent_dynamics_ensemble_life() -> HParams:
+    """latent_dynamics_ensemble whose episode-end head also learns the steps that lose a
+    life, so an imagined rollout ends there and PPO's value of what follows is 0: the
+    life loss as an episode end that DQN's agents and later Atari 100K world models
+    (STORM among them) train with. In games with lives it is a frequent outcome that
+    the actions of the last few steps decide (a missed ball, a fatal hit), where the
+    rewards the model otherwise learns from may come long after them."""
+    hparams = latent_dynamics_ensemble()
+    hparams.done_on_life_loss = True
+    return hparams
+
+
+@register
 def latent_dynamics_ensemble_u16() -> HParams:
     """latent_dynamics_ensemble trained on 16-step unrolls instead of 10, so that the
     model is trained over half of rlmb_latent's 32-step rollouts instead of a third. Its
