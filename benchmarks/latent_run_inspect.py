@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 
-import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 
@@ -26,7 +25,6 @@ from rl import runtime  # noqa: E402
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import loop_run  # noqa: E402
-from models import policies  # noqa: E402
 from problems import dataset_files, input_pipeline  # noqa: E402
 from rl import loop_schedule  # noqa: E402
 
@@ -45,12 +43,7 @@ def main():
     model = loop_run.restore_world_model(args, loop, num_actions,
                                          (fmt["height"], fmt["width"], fmt["channels"]))
     size = model.latent_size
-    network = policies.make_policy_network(loop_schedule.ppo_hparams(loop),
-                                           gym.spaces.Box(-1.0, 1.0, (size,), np.float32),
-                                           gym.spaces.Discrete(num_actions))
-    network(tf.zeros((1, size)))
-    tf.train.Checkpoint(network=network).restore(tf.train.latest_checkpoint(
-        os.path.join(args.output_dir, "policy_checkpoints"))).expect_partial()
+    network = loop_run.restore_policy(args, loop, size, num_actions)
 
     latest = dataset_files.list_epochs(data_dir, dataset)[-1]
     dev = input_pipeline.load_split(data_dir, dataset, "dev", [latest])

@@ -1,12 +1,15 @@
 """What the scripts that look inside a model-based loop run share: the arguments that
-name the run and its loop hparams, and its latent world model restored from the run's
-newest checkpoint. Import after rl.runtime.set_up()."""
+name the run and its loop hparams, and its latent world model and policy restored from
+the run's newest checkpoints. Import after rl.runtime.set_up()."""
 
 import os
 
+import gymnasium as gym
+import numpy as np
 import tensorflow as tf
 
 import hparams
+from models import policies
 from models.latent_world_model import LatentWorldModel
 from rl import loop_schedule
 
@@ -32,3 +35,14 @@ def restore_world_model(args, loop, num_actions, frame_shape):
     model.checkpoint.restore(tf.train.latest_checkpoint(
         os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
     return model
+
+
+def restore_policy(args, loop, latent_size, num_actions):
+    """The run's policy network (on latents) at its newest checkpoint."""
+    network = policies.make_policy_network(
+        loop_schedule.ppo_hparams(loop), gym.spaces.Box(-1.0, 1.0, (latent_size,), np.float32),
+        gym.spaces.Discrete(num_actions))
+    network(tf.zeros((1, latent_size)))
+    tf.train.Checkpoint(network=network).restore(tf.train.latest_checkpoint(
+        os.path.join(args.output_dir, "policy_checkpoints"))).expect_partial()
+    return network

@@ -21,6 +21,10 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from rl import metrics as metrics_lib
+from rl import ppo_loop, rollout
+from rl.imagination_env import LatentImaginationEnv
+
 
 class SplitActor:
     """Acts for one collection. The first `task_envs` sub-envs are the task policy's:
@@ -90,3 +94,33 @@ def explore_envs(num_envs: int, share: float) -> int:
     if share <= 0:
         return 0
     return int(min(num_envs - 1, max(1, round(share * num_envs))))
+
+
+def train_explorer(explorer, checkpointer, world_model, start_arrays, loop, ppo_hparams,
+                   output_dir: str, seed: int, epoch: int) -> None:
+    """The loop's explore_N phase: PPO iterations for the exploration policy `explorer`
+    (a PPOLearner, saved by `checkpointer`) in `world_model`'s imagination, on the
+    transition ensemble's disagreement and explore_extrinsic_weight times the model's
+    reward, from `start_arrays` (the task policy's starts), up to
+    explore_ppo_epochs_num * (epoch + 1) iterations in all. Metrics go to phase
+    ppo_explore; a phase cut short resumes from the checkpointer's iteration."""
+    start = int(checkpointer.iteration.numpy())
+    per_epoch = loop.explore_ppo_epochs_num
+    stop = per_epoch * (epoch + 1)
+    print(f"[epoch {epoch + 1}/{loop.epochs}] exploration policy in the world model: "
+          f"iterations {start + 1}..{stop}", flush=True)
+    env = LatentImaginationEnv(world_model, start_arrays, loop.simulated_batch_size,
+                               loop.simulated_rollout_length, seed=seed * 1000 + 700 + start,
+                               intrinsic_weight=1.0,
+                               extrinsic_weight=loop.explore_extrinsic_weight)
+    collector = rollout.RolloutCollector(env, explorer, seed=seed + 700 + start)
+    steps_per_iteration = ppo_hparams.num_agents * ppo_hparams.epoch_length
+    writer = metrics_lib.MetricsWriter(output_dir, "ppo_explore",
+                                       resume_step=start * steps_per_iteration)
+    try:
+        ppo_loop.run_iterations(explorer, collector, ppo_hparams, start, stop,
+                                per_epoch * loop.epochs, writer, checkpointer,
+                                seed=seed + 700, label="  explorer ppo iteration",
+                                reward_scope="explore")
+    finally:
+        writer.close()

@@ -19,7 +19,6 @@ redone from scratch with its partial output removed (a real-data collection).
 import dataclasses
 import json
 import os
-import resource
 import time
 from typing import Any, Dict, Optional
 
@@ -33,57 +32,15 @@ from models import catalog, latent_dynamics, policies, saved_policy, seeding
 from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
-from rl import baselines, cli, datagen, evaluation, loop_schedule, plot, ppo, ppo_loop
-from rl import exploration, real_env_ppo, rollout, run_dir
+from rl import baselines, datagen, evaluation, exploration, loop_report, loop_schedule, ppo
+from rl import ppo_loop, real_env_ppo, rollout, run_dir
 from rl import collect as collect_lib
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
 from rl import world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
-from rl.simulated_env import SimulatedBatchEnv
-
-STATE_FILE = "loop_state.json"
-
-
-def start_arrays(arrays: Dict[str, np.ndarray], all_epochs: bool) -> Dict[str, np.ndarray]:
-    """The real data simulated rollouts start from: the latest collection's (the
-    original's choice: starts like the states the current policy reaches), or with
-    `all_epochs` all real data so far."""
-    if all_epochs or not len(arrays["epoch"]):
-        return arrays
-    latest = arrays["epoch"] == arrays["epoch"].max()
-    return {key: value[latest] for key, value in arrays.items()}
-
-
-def peak_memory_mb() -> float:
-    """This process's peak resident memory, in MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class LoopState:
-    """Finished phases and counters, saved atomically after every phase."""
-
-    def __init__(self, path):
-        self.path = path
-        self.data = {"done": [], "phase_seconds": {}, "real_env_steps": 0,
-                     "simulated_env_steps": 0}
-        if os.path.exists(path):
-            with open(path) as f:
-                self.data = json.load(f)
-
-    def is_done(self, phase: str) -> bool:
-        return phase in self.data["done"]
-
-    def finish(self, phase: str, seconds: float, **counters: int) -> None:
-        self.data["done"].append(phase)
-        # The most memory the run has held, over every process that ran it (a resumed
-        # run keeps the larger of its own peak and the earlier runs').
-        self.data["peak_memory_mb"] = max(self.data.get("peak_memory_mb", 0.0),
-                                          peak_memory_mb())
-        kind = phase.rsplit("_", 1)[0]
-        self.data["phase_seconds"][kind] = self.data["phase_seconds"].get(kind, 0.0) + seconds
-        self.data.update(counters)
-        cli.write_json(self.path, self.data)
+from rl.loop_state import LoopState
+from rl.simulated_env import SimulatedBatchEnv, start_arrays
 
 
 class ModelBasedLoop:
@@ -109,7 +66,7 @@ class ModelBasedLoop:
         self.config = atari.AtariConfig.from_hparams(self.game, loop)
         self.data_dir = os.path.join(output_dir, "data")
         self.dataset = loop_schedule.dataset_name(self.game)
-        self.state = LoopState(os.path.join(output_dir, STATE_FILE))
+        self.state = LoopState(output_dir)
         self.learner = None
         self.explorer = None  # the exploration policy's PPOLearner (rl/exploration.py)
         self.world_model = None
@@ -321,33 +278,11 @@ class ModelBasedLoop:
             return
 
         def run():
-            loop = self.loop
-            world_model = self._world_model()
             explorer = self._explorer()
-            start = int(self.explorer_checkpointer.iteration.numpy())
-            per_epoch = loop.explore_ppo_epochs_num
-            stop = per_epoch * (epoch + 1)
-            print(f"[epoch {epoch + 1}/{loop.epochs}] exploration policy in the world "
-                  f"model: iterations {start + 1}..{stop}", flush=True)
-            train_arrays = start_arrays(self._data_arrays()[0],
-                                        loop.simulated_starts_all_epochs)
-            env = LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
-                                       loop.simulated_rollout_length,
-                                       seed=self.seed * 1000 + 700 + start,
-                                       intrinsic_weight=1.0,
-                                       extrinsic_weight=loop.explore_extrinsic_weight)
-            collector = rollout.RolloutCollector(env, explorer, seed=self.seed + 700 + start)
-            steps_per_iteration = self.ppo.num_agents * self.ppo.epoch_length
-            writer = metrics_lib.MetricsWriter(self.output_dir, "ppo_explore",
-                                               resume_step=start * steps_per_iteration)
-            try:
-                ppo_loop.run_iterations(explorer, collector, self.ppo, start, stop,
-                                        per_epoch * loop.epochs, writer,
-                                        self.explorer_checkpointer, seed=self.seed + 700,
-                                        label="  explorer ppo iteration",
-                                        reward_scope="explore")
-            finally:
-                writer.close()
+            arrays = start_arrays(self._data_arrays()[0], self.loop.simulated_starts_all_epochs)
+            exploration.train_explorer(explorer, self.explorer_checkpointer,
+                                       self._world_model(), arrays, self.loop, self.ppo,
+                                       self.output_dir, self.seed, epoch)
         self._run_phase(f"explore_{epoch}", run)
 
     def _imagined_exploration(self, start):
@@ -379,7 +314,6 @@ class ModelBasedLoop:
             loop = self.loop
             real = self.state.data["real_env_steps"]
             act = self._act_on_frames()
-            values, lines = {}, []
             settings = loop_schedule.eval_settings(loop, epoch)
             results = evaluation.evaluate_settings(
                 act,
@@ -387,18 +321,7 @@ class ModelBasedLoop:
                  for temperature, noops in settings],
                 loop.eval_episodes, num_envs=loop.eval_envs, seed=self.seed * 1000 + epoch,
                 label=f"eval ({len(settings)} settings)")
-            for (temperature, noops), result in zip(settings, results):
-                for kind, key in (("unclipped", "mean_raw_return"),
-                                  ("clipped", "mean_clipped_return")):
-                    values[f"eval/mean_return/temp_{temperature}_noops_{noops}_{kind}"] = \
-                        result[key]
-                    values[f"mean_reward/eval/sampling_temp_{temperature}_max_noops_"
-                           f"{noops}_{kind}"] = result[key]
-                setting = f"temp_{temperature}_noops_{noops}"
-                values[f"eval/action_entropy/{setting}"] = result["action_entropy"]
-                lines.append(f"temp {temperature}, noops {noops}: "
-                             f"{result['mean_raw_return']:.2f} (action entropy "
-                             f"{result['action_entropy']:.2f})")
+            values, lines = loop_report.eval_values(settings, results)
             world_model = self._world_model()
             _, dev_arrays = self._data_arrays()
             for horizon in (12, 50):
@@ -525,35 +448,13 @@ class ModelBasedLoop:
     # ----- reporting -----
 
     def references(self) -> Dict[str, float]:
-        """The baselines beside every score (rl/baselines.py): the best constant action
-        is measured with the evaluation's frame format, no-ops and episode count."""
-        config = dataclasses.replace(self.config, max_num_noops=self.loop.eval_max_num_noops)
-        return baselines.references(self.game, config, self.loop.eval_episodes,
-                                    self.loop.eval_envs, seed=0)
+        return loop_report.references(self.game, self.config, self.loop)
 
     def plot(self) -> None:
-        series = {}
-        for record in metrics_lib.read_metrics(self.output_dir):
-            name = record["name"]
-            if name.startswith("eval/mean_return/") and name.endswith("_unclipped"):
-                label = name[len("eval/mean_return/"):-len("_unclipped")]
-                series.setdefault(label, []).append((record["step"], record["value"]))
-        plot.learning_curve_png(os.path.join(self.output_dir, "learning_curve.png"), series,
-                                self.references(), f"{self.game}: real-env return (raw) vs real "
-                                "env steps used")
+        loop_report.plot_learning_curve(self.output_dir, self.game, self.references())
 
     def summary(self) -> Dict[str, Any]:
-        """The final scores and what they cost."""
-        last = {}
-        for record in metrics_lib.read_metrics(self.output_dir):
-            if record["name"].startswith("eval/mean_return/"):
-                last[record["name"]] = record["value"]
-        return {"real_env_steps": self.state.data["real_env_steps"],
-                "simulated_env_steps": self.state.data["simulated_env_steps"],
-                "phase_seconds": self.state.data["phase_seconds"],
-                "peak_memory_mb": round(self.state.data.get("peak_memory_mb", 0.0)),
-                "final_eval": last,
-                "baselines": self.references()}
+        return loop_report.summary(self.output_dir, self.state.data, self.references())
 
     def run(self) -> Dict[str, Any]:
         try:

@@ -26,6 +26,16 @@ from hparams.errors import UserError
 from problems import input_pipeline
 
 
+def start_arrays(arrays: Dict[str, np.ndarray], all_epochs: bool) -> Dict[str, np.ndarray]:
+    """The real data simulated rollouts start from: the latest collection's (the
+    original's choice: starts like the states the current policy reaches), or with
+    `all_epochs` all real data so far."""
+    if all_epochs or not len(arrays["epoch"]):
+        return arrays
+    latest = arrays["epoch"] == arrays["epoch"].max()
+    return {key: value[latest] for key, value in arrays.items()}
+
+
 def rewarded_starts(arrays: Dict[str, np.ndarray], starts: np.ndarray, stack_size: int,
                     horizon: int) -> np.ndarray:
     """The window starts (among `starts`) whose last frame a nonzero reward follows within

@@ -8,7 +8,7 @@ import pytest
 import hparams
 from models import policies
 from problems import dataset_files
-from rl import datagen, model_based, ppo, real_env_ppo
+from rl import datagen, ppo, real_env_ppo, simulated_env
 
 
 def mean_per_frame(frames):
@@ -52,9 +52,9 @@ def test_a_collection_trains_the_policy_on_what_it_collects(tmp_path):
 
 def test_simulated_rollouts_start_from_the_latest_collection_unless_told():
     arrays = {"epoch": np.array([0, 0, 1, 1, 2, 2, 2]), "frame": np.arange(7)}
-    latest = model_based.start_arrays(arrays, all_epochs=False)
+    latest = simulated_env.start_arrays(arrays, all_epochs=False)
     assert latest["frame"].tolist() == [4, 5, 6]
-    assert model_based.start_arrays(arrays, all_epochs=True)["frame"].tolist() == list(range(7))
+    assert simulated_env.start_arrays(arrays, all_epochs=True)["frame"].tolist() == list(range(7))
 
 
 def test_loop_sets_train_on_real_collections_as_the_original():
