@@ -15,12 +15,17 @@ TensorFlow loads or runs an op. Importing a package of this project changes noth
 - TensorFlow's Python-side INFO lines (SavedModel writes, checkpoint sharding) are
   dropped, including those it logs through absl's logger, where only their text tells
   them from ours. Warnings still show.
+- absl's logger shows INFO lines, where our progress lines go (rl/progress.py). An absl
+  app sets this from its --verbosity flag anyway; a script that is not one (the
+  benchmarks) would otherwise print nothing during a long evaluation.
 
 A user's own environment variables win.
 """
 
 import logging
 import os
+
+from absl import logging as absl_logging
 
 # INFO lines TensorFlow logs through absl's own logger at every checkpoint and SavedModel
 # write.
@@ -42,6 +47,7 @@ def set_up():
     os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    absl_logging.set_verbosity(absl_logging.INFO)
     absl_logger = logging.getLogger("absl")
     if not any(isinstance(f, _DropTensorFlowInfo) for f in absl_logger.filters):
         absl_logger.addFilter(_DropTensorFlowInfo())
