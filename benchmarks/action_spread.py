@@ -32,6 +32,26 @@ from rl.imagination_env import held_action_totals  # noqa: E402
 from rl.simulated_env import RealStarts  # noqa: E402
 
 
+def spread_line(model, arrays, windows, steps):
+    """Each action held `steps` imagined steps from `windows` random start windows of
+    `arrays`: the summed expected rewards' mean, the best minus the worst action's on
+    average (and as a multiple of the mean), the share of windows where that exceeds
+    0.5, and each action's mean, as one line."""
+    starts = RealStarts(arrays, model.stack_size, steps)
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(starts.windows), min(windows, len(starts.windows)),
+                        replace=False)
+    latents = model.encode_windows(arrays["frame"], starts.windows[chosen])
+    expected, _ = held_action_totals(model, latents, steps)
+    spread = expected.max(1) - expected.min(1)
+    mean = float(expected.mean())
+    return (f"each action held {steps} imagined steps from {len(chosen)} windows: mean "
+            f"summed expected reward {mean:.3f}; best minus worst action "
+            f"{spread.mean():.3f} on average ({spread.mean() / max(abs(mean), 1e-6):.2f} x "
+            f"the mean), above 0.5 at {np.mean(spread > 0.5):.3f} of the windows; per "
+            f"action {[round(float(x), 3) for x in expected.mean(0)]}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     add_run_arguments(parser)
@@ -44,20 +64,8 @@ def main():
     arrays = input_pipeline.load_split(data_dir, dataset, "train")
     num_actions = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
     model = restore_world_model(args, loop, num_actions, arrays["frame"].shape[1:])
-    starts = RealStarts(arrays, model.stack_size, args.steps)
-    rng = np.random.default_rng(0)
-    chosen = rng.choice(len(starts.windows), min(args.windows, len(starts.windows)),
-                        replace=False)
-    latents = model.encode_windows(arrays["frame"], starts.windows[chosen])
-    expected, _ = held_action_totals(model, latents, args.steps)
-    spread = expected.max(1) - expected.min(1)
-    mean = float(expected.mean())
-    print(f"{args.output_dir} ({loop.game}, world-model step {model.step}): each action "
-          f"held {args.steps} imagined steps from {len(chosen)} windows: mean summed "
-          f"expected reward {mean:.3f}; best minus worst action {spread.mean():.3f} on "
-          f"average ({spread.mean() / max(abs(mean), 1e-6):.2f} x the mean), above 0.5 at "
-          f"{np.mean(spread > 0.5):.3f} of the windows; per action "
-          f"{[round(float(x), 3) for x in expected.mean(0)]}", flush=True)
+    print(f"{args.output_dir} ({loop.game}, world-model step {model.step}): "
+          + spread_line(model, arrays, args.windows, args.steps), flush=True)
 
 
 if __name__ == "__main__":

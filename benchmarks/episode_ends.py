@@ -37,20 +37,31 @@ from rl.simulated_env import start_arrays  # noqa: E402
 
 
 def head_on_data(model, dev, sequences, steps):
-    """Prints the episode-end head's probabilities along unrolls of dev sequences."""
+    """Prints the episode-end head's probabilities along unrolls of dev sequences, along
+    the real actions and along uniform random ones in their place: where the actions
+    decide a lost life (a missed ball), a model that knows it rates the real steps that
+    lost one differently under other actions."""
     batch = input_pipeline.sequence_sampler(dev, model.stack_size, steps, sequences,
                                             seed=3)()
-    done_logits = model._unroll(batch)[3].numpy()
-    members = len(done_logits) // sequences
-    probability = 1.0 / (1.0 + np.exp(-done_logits))
+    members = model.network.ensemble_size
+
+    def probabilities(actions):
+        logits = model._unroll(dict(batch, actions=actions))[3].numpy()
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    real = probabilities(batch["actions"])
+    rng = np.random.default_rng(4)
+    shuffled = probabilities(tf.constant(rng.integers(
+        0, model.network.num_actions, batch["actions"].shape), batch["actions"].dtype))
     ends = np.tile(batch["dones"].numpy(), (members, 1)) > 0
     lost = np.tile(batch["lives_lost"].numpy(), (members, 1)) > 0
     for name, where in (("episode ends", ends), ("lost lives", lost & ~ends),
                         ("other steps", ~ends & ~lost)):
         if where.any():
             print(f"{name}: {where.sum() // members} steps; head's mean probability "
-                  f"{probability[where].mean():.3f}, above 0.5 at "
-                  f"{(probability[where] > 0.5).mean():.3f}", flush=True)
+                  f"{real[where].mean():.3f} (with random actions instead "
+                  f"{shuffled[where].mean():.3f}), above 0.5 at "
+                  f"{(real[where] > 0.5).mean():.3f}", flush=True)
         else:
             print(f"{name}: none in {sequences} sequences of {steps} steps", flush=True)
 

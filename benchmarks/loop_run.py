@@ -28,10 +28,11 @@ def resolve_loop_hparams(args):
     return hparams.resolve(args.loop_hparams_set, overrides)
 
 
-def restore_world_model(args, loop, num_actions, frame_shape):
-    """The run's latent world model at its newest checkpoint."""
-    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), num_actions,
-                             tuple(frame_shape))
+def restore_world_model(args, loop, num_actions, frame_shape, overrides=""):
+    """The run's latent world model at its newest checkpoint; `overrides` ('k=v,...')
+    change its hparams (what it trains with from here, not its shapes)."""
+    model = LatentWorldModel(loop_schedule.world_model_hparams(loop).parse(overrides),
+                             num_actions, tuple(frame_shape))
     model.checkpoint.restore(tf.train.latest_checkpoint(
         os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
     return model

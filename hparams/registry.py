@@ -46,6 +46,7 @@ FIELDS_ADDED_LATER = {
     "real_explore_share": 0.0,           # loop sets: no exploration policy
     "explore_ppo_epochs_num": 30,
     "explore_extrinsic_weight": 0.0,
+    "sample_episode_ends": False,        # latent sets: imagined ends where P(end) > 0.5
 }
 
 

@@ -402,6 +402,25 @@ def test_done_on_life_loss_teaches_the_episode_end_head_the_lost_lives():
     assert ends[True] == [[0, 1, 0], [1, 0, 0]]
 
 
+@pytest.mark.parametrize("sample", [False, True])
+def test_imagined_episode_ends_follow_the_head(sample):
+    """Imagined ends: where the episode-end head's probability is above 0.5, or with
+    sample_episode_ends drawn at that probability, so a head that rates an end at 0.3
+    ends about 30% of such steps instead of none."""
+    model = LatentWorldModel(hparams.resolve("latent_dynamics_tiny",
+                                             f"sample_episode_ends={sample}"), 6, FRAME)
+    last = model.network.done_head[-1]
+    kernel, bias = last.get_weights()
+    last.set_weights([np.zeros_like(kernel), np.full_like(bias, np.log(0.3 / 0.7))])
+    latent = np.zeros((4000, model.latent_size), np.float32)
+    _, _, ends = model.imagine(latent, np.zeros(4000, np.int64))
+    assert ends.dtype == bool
+    if sample:
+        assert 0.27 < ends.mean() < 0.33, ends.mean()
+    else:
+        assert not ends.any()
+
+
 def test_consecutive_window_pairs_link_only_adjacent_windows():
     windows = np.array([0, 1, 2, 5, 6, 9])
     np.testing.assert_array_equal(policy_transfer.consecutive_window_pairs(windows), [0, 1, 3])
