@@ -369,8 +369,9 @@ class LatentWorldModel:
                 with_disagreement: bool = False) -> Tuple[np.ndarray, ...]:
         """One batched imagined step from latents: (next latents, rewards, episode ends:
         where the episode-end head's probability is above 0.5, or with the model's
-        sample_episode_ends drawn at that probability), numpy, and with `with_disagreement` the members' disagreement about the next
-        latent [B] (0 for a single transition). Rewards are the likeliest class, or with
+        sample_episode_ends drawn at that probability), numpy, and with
+        `with_disagreement` the members' disagreement about the next latent [B] (0 for a
+        single transition). Rewards are the likeliest class, or with
         `mean_reward` the expected clipped reward P(+1) - P(-1) (with an ensemble: the
         members' mean, less disagreement_penalty times their spread). With an ensemble
         each row's next latent is a member's drawn at random, so imagined rollouts carry
