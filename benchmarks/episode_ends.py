@@ -11,9 +11,13 @@ that ordinary states are fatal.
    loop's sub-envs, rollout length and starts) for --iterations rollouts of the loop's
    length at temperature 1: the share of imagined steps that end their episode, beside
    the share of the latest collection's real steps that end an episode or lose a life.
+3. With --game_states N: from N states of the game, each action held --held steps in
+   the game (cloned states) and in imagination: does the model's safest action keep the
+   life where the actions decide it (game_measures.counterfactual_life_loss)?
 
 Usage: python benchmarks/episode_ends.py RUN_DIR --game G [--loop_hparams_set rlmb_latent]
            [--loop_hparams k=v,...] [--sequences 2048] [--iterations 4]
+           [--game_states 256 --held 16]
 """
 
 import argparse
@@ -30,6 +34,7 @@ from rl import runtime  # noqa: E402
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import loop_run  # noqa: E402
+from game_measures import counterfactual_life_loss  # noqa: E402
 from problems import dataset_files, input_pipeline  # noqa: E402
 from rl import loop_schedule, ppo  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
@@ -71,6 +76,8 @@ def main():
     loop_run.add_run_arguments(parser)
     parser.add_argument("--sequences", type=int, default=2048)
     parser.add_argument("--iterations", type=int, default=4)
+    parser.add_argument("--game_states", type=int, default=0)
+    parser.add_argument("--held", type=int, default=16)
     args = parser.parse_args()
     loop = loop_run.resolve_loop_hparams(args)
     data_dir = os.path.join(args.output_dir, "data")
@@ -106,6 +113,9 @@ def main():
     print(f"imagination under the run's policy (temperature 1): {ended / steps:.4f} of "
           f"{steps} steps end their episode; the latest collection's real steps: "
           f"{real_ends:.4f} end an episode (or a stretch of the data) or lose a life", flush=True)
+    if args.game_states:
+        counterfactual_life_loss(model, loop.game, (fmt["height"], fmt["width"]), args.held,
+                                 args.game_states)
 
 
 if __name__ == "__main__":

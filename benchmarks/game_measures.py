@@ -209,3 +209,59 @@ def visited_disagreement(model, act, config, data_disagreement, steps=400, num_e
           f"{np.mean(disagreement > top):.2f}; raw return in {lead_steps + steps} steps: mean "
           f"{best.mean():.1f}, max {best.max():.0f}", flush=True)
     return disagreement
+
+
+def held_action_life_losses(ale, actions, steps: int) -> np.ndarray:
+    """From the game's current state, each of `actions` held for `steps` agent steps: 1
+    where the lives counter fell (or the game ended) within them, else 0. The state is
+    restored afterwards."""
+    state = ale.cloneState()
+    lives = ale.lives()
+    lost = []
+    for action in actions:
+        ale.restoreState(state)
+        for _ in range(4 * steps):
+            ale.act(action)
+            if ale.lives() < lives or ale.game_over():
+                break
+        lost.append(float(ale.lives() < lives or ale.game_over()))
+    ale.restoreState(state)
+    return np.array(lost)
+
+
+def counterfactual_life_loss(model, game, frame_shape, steps=16, count=256, seed=0):
+    """Whether the model knows which action loses a life: from `count` states of the game
+    reached by held-random play, each action is held `steps` agent steps in the game
+    (from the cloned state) and in imagination (the members' mean episode-end
+    probability each step, summed into P(an end within the steps)). Over the states
+    where some actions lose a life and others do not: how often the model's safest
+    action is one the game keeps alive with, against a random pick's chance."""
+    ale = cloned_game.new_game(game, seed)
+    actions = ale.getMinimalActionSet()
+    rng = np.random.default_rng(seed)
+    net = model.network
+    game_lost, model_end = [], []
+    for stack in held_random_states(ale, actions, frame_shape, model.stack_size, count, rng):
+        game_lost.append(held_action_life_losses(ale, actions, steps))
+        latent = tf.constant(np.repeat(model.encode(np.stack(stack)[None, ..., None]),
+                                       len(actions), 0))
+        taken = tf.range(len(actions))
+        survive = np.ones(len(actions))
+        for _ in range(steps):
+            nexts = [net.transition(latent, taken, m) for m in range(net.ensemble_size)]
+            end = np.mean([tf.sigmoid(net.done_logit(n)).numpy() for n in nexts], 0)
+            survive *= 1.0 - end
+            latent = nexts[int(rng.integers(len(nexts)))]
+        model_end.append(1.0 - survive)
+    game_lost, model_end = np.array(game_lost), np.array(model_end)
+    differs = game_lost.max(1) != game_lost.min(1)
+    safe = game_lost == 0
+    picked = safe[np.arange(len(safe)), model_end.argmin(1)]
+    lost_any = game_lost.max(1) > 0
+    print(f"counterfactual life loss, each action held {steps} steps from {count} states of "
+          f"the game: a life is lost under some action at {lost_any.sum()}, under some but "
+          f"not all at {differs.sum()}; there the model's safest action keeps the life "
+          f"{picked[differs].mean() if differs.any() else float('nan'):.3f} of the time (a "
+          f"random pick {safe[differs].mean() if differs.any() else float('nan'):.3f}); the "
+          f"model's P(end) where the game loses a life {model_end[game_lost > 0].mean():.3f}, "
+          f"where it does not {model_end[game_lost == 0].mean():.3f}", flush=True)
