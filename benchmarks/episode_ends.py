@@ -35,7 +35,7 @@ runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log lev
 
 import loop_run  # noqa: E402
 from game_measures import counterfactual_life_loss  # noqa: E402
-from problems import dataset_files, input_pipeline  # noqa: E402
+from problems import input_pipeline  # noqa: E402
 from rl import loop_schedule, ppo  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 from rl.simulated_env import start_arrays  # noqa: E402
@@ -79,13 +79,8 @@ def main():
     parser.add_argument("--game_states", type=int, default=0)
     parser.add_argument("--held", type=int, default=16)
     args = parser.parse_args()
-    loop = loop_run.resolve_loop_hparams(args)
-    data_dir = os.path.join(args.output_dir, "data")
-    dataset = loop_schedule.dataset_name(loop.game)
-    fmt = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]
-    num_actions = fmt["num_actions"]
-    model = loop_run.restore_world_model(args, loop, num_actions,
-                                         (fmt["height"], fmt["width"], fmt["channels"]))
+    loop, data_dir, dataset, num_actions, frame_shape = loop_run.open_run(args)
+    model = loop_run.restore_world_model(args, loop, num_actions, frame_shape)
     wm = loop_schedule.world_model_hparams(loop)
     print(f"{args.output_dir} ({loop.game}, world-model step {model.step}, "
           f"done_on_life_loss={wm.get('done_on_life_loss', False)})", flush=True)
@@ -114,8 +109,7 @@ def main():
           f"{steps} steps end their episode; the latest collection's real steps: "
           f"{real_ends:.4f} end an episode (or a stretch of the data) or lose a life", flush=True)
     if args.game_states:
-        counterfactual_life_loss(model, loop.game, (fmt["height"], fmt["width"]), args.held,
-                                 args.game_states)
+        counterfactual_life_loss(model, loop.game, frame_shape, args.held, args.game_states)
 
 
 if __name__ == "__main__":

@@ -258,10 +258,12 @@ def counterfactual_life_loss(model, game, frame_shape, steps=16, count=256, seed
     safe = game_lost == 0
     picked = safe[np.arange(len(safe)), model_end.argmin(1)]
     lost_any = game_lost.max(1) > 0
+
+    def mean(values):
+        return values.mean() if values.size else float("nan")
     print(f"counterfactual life loss, each action held {steps} steps from {count} states of "
           f"the game: a life is lost under some action at {lost_any.sum()}, under some but "
           f"not all at {differs.sum()}; there the model's safest action keeps the life "
-          f"{picked[differs].mean() if differs.any() else float('nan'):.3f} of the time (a "
-          f"random pick {safe[differs].mean() if differs.any() else float('nan'):.3f}); the "
-          f"model's P(end) where the game loses a life {model_end[game_lost > 0].mean():.3f}, "
-          f"where it does not {model_end[game_lost == 0].mean():.3f}", flush=True)
+          f"{mean(picked[differs]):.3f} of the time (a random pick {mean(safe[differs]):.3f}); "
+          f"the model's P(end) where the game loses a life {mean(model_end[game_lost > 0]):.3f}, "
+          f"where it does not {mean(model_end[game_lost == 0]):.3f}", flush=True)

@@ -26,7 +26,6 @@ runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log lev
 
 import loop_run  # noqa: E402
 from problems import dataset_files, input_pipeline  # noqa: E402
-from rl import loop_schedule  # noqa: E402
 
 
 def main():
@@ -35,13 +34,8 @@ def main():
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--count", type=int, default=256)
     args = parser.parse_args()
-    loop = loop_run.resolve_loop_hparams(args)
-    data_dir = os.path.join(args.output_dir, "data")
-    dataset = loop_schedule.dataset_name(args.game)
-    fmt = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]
-    num_actions = fmt["num_actions"]
-    model = loop_run.restore_world_model(args, loop, num_actions,
-                                         (fmt["height"], fmt["width"], fmt["channels"]))
+    loop, data_dir, dataset, num_actions, frame_shape = loop_run.open_run(args)
+    model = loop_run.restore_world_model(args, loop, num_actions, frame_shape)
     size = model.latent_size
     network = loop_run.restore_policy(args, loop, size, num_actions)
 

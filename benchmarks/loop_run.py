@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import hparams
 from models import policies
+from problems import dataset_files
 from models.latent_world_model import LatentWorldModel
 from rl import loop_schedule
 
@@ -26,6 +27,17 @@ def resolve_loop_hparams(args):
     """The run's loop hparams, as `trainer_model_based` resolved them."""
     overrides = ",".join(filter(None, [f"game={args.game}", args.loop_hparams]))
     return hparams.resolve(args.loop_hparams_set, overrides)
+
+
+def open_run(args):
+    """The run's loop hparams, data directory, dataset name, action count and frame shape
+    (height, width, channels), as its data's stats record them."""
+    loop = resolve_loop_hparams(args)
+    data_dir = os.path.join(args.output_dir, "data")
+    dataset = loop_schedule.dataset_name(loop.game)
+    fmt = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]
+    return (loop, data_dir, dataset, fmt["num_actions"],
+            (fmt["height"], fmt["width"], fmt["channels"]))
 
 
 def restore_world_model(args, loop, num_actions, frame_shape, overrides=""):

@@ -25,8 +25,7 @@ runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log lev
 import loop_run  # noqa: E402
 from action_spread import spread_line  # noqa: E402
 from episode_ends import head_on_data  # noqa: E402
-from problems import dataset_files, input_pipeline  # noqa: E402
-from rl import loop_schedule  # noqa: E402
+from problems import input_pipeline  # noqa: E402
 
 
 def main():
@@ -38,14 +37,10 @@ def main():
     parser.add_argument("--sequences", type=int, default=1024)
     parser.add_argument("--windows", type=int, default=1024)
     args = parser.parse_args()
-    loop = loop_run.resolve_loop_hparams(args)
-    data_dir = os.path.join(args.output_dir, "data")
-    dataset = loop_schedule.dataset_name(loop.game)
-    num_actions = dataset_files.dataset_stats(data_dir, dataset)["frame_format"]["num_actions"]
+    loop, data_dir, dataset, num_actions, frame_shape = loop_run.open_run(args)
     train = input_pipeline.load_split(data_dir, dataset, "train")
     dev = input_pipeline.load_split(data_dir, dataset, "dev")
-    model = loop_run.restore_world_model(args, loop, num_actions, train["frame"].shape[1:],
-                                         args.wm_hparams)
+    model = loop_run.restore_world_model(args, loop, num_actions, frame_shape, args.wm_hparams)
     hp = model.hparams
     sample = input_pipeline.sequence_sampler(train, model.stack_size, hp.unroll_steps,
                                              hp.batch_size, hp.rewarded_sequence_fraction,
