@@ -36,7 +36,7 @@ runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log lev
 import loop_run  # noqa: E402
 from game_measures import counterfactual_life_loss  # noqa: E402
 from problems import input_pipeline  # noqa: E402
-from rl import loop_schedule, ppo  # noqa: E402
+from rl import ppo  # noqa: E402
 from rl.imagination_env import LatentImaginationEnv  # noqa: E402
 from rl.simulated_env import start_arrays  # noqa: E402
 
@@ -81,7 +81,7 @@ def main():
     args = parser.parse_args()
     loop, data_dir, dataset, num_actions, frame_shape = loop_run.open_run(args)
     model = loop_run.restore_world_model(args, loop, num_actions, frame_shape)
-    wm = loop_schedule.world_model_hparams(loop)
+    wm = model.hparams
     print(f"{args.output_dir} ({loop.game}, world-model step {model.step}, "
           f"done_on_life_loss={wm.get('done_on_life_loss', False)})", flush=True)
     head_on_data(model, input_pipeline.load_split(data_dir, dataset, "dev"),
@@ -107,7 +107,8 @@ def main():
         steps += len(actions)
     print(f"imagination under the run's policy (temperature 1): {ended / steps:.4f} of "
           f"{steps} steps end their episode; the latest collection's real steps: "
-          f"{real_ends:.4f} end an episode (or a stretch of the data) or lose a life", flush=True)
+          f"{real_ends:.4f} end an episode (or a stretch of the data) or lose a life",
+          flush=True)
     if args.game_states:
         counterfactual_life_loss(model, loop.game, frame_shape, args.held, args.game_states)
 
