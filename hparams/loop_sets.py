@@ -52,6 +52,11 @@ def rlmb_base() -> HParams:
         real_explore_share=0.0,
         explore_ppo_epochs_num=30,
         explore_extrinsic_weight=0.0,
+        # A latent loop's policy reads the world model's encoder, which each epoch's
+        # training moves: after it, this many Adam steps train the policy on the new
+        # latents of real windows toward its own outputs on the old ones
+        # (rl/policy_realign.py). 0: PPO starts the epoch from the moved inputs.
+        policy_realign_steps=0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.
         initial_collection_mean_hold=1,

@@ -47,6 +47,7 @@ FIELDS_ADDED_LATER = {
     "explore_ppo_epochs_num": 30,
     "explore_extrinsic_weight": 0.0,
     "sample_episode_ends": False,        # latent sets: imagined ends where P(end) > 0.5
+    "policy_realign_steps": 0,           # loop sets: the policy not realigned to the encoder
 }
 
 

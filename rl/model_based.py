@@ -37,7 +37,7 @@ from rl import ppo_loop, real_env_ppo, rollout, run_dir
 from rl import collect as collect_lib
 from rl import metrics as metrics_lib
 from rl.checkpoints import restore_newest_intact
-from rl import world_model_eval, world_model_trainer
+from rl import policy_realign, world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
 from rl.loop_state import LoopState
 from rl.simulated_env import SimulatedBatchEnv, start_arrays
@@ -235,9 +235,35 @@ class ModelBasedLoop:
                 eval_rollouts=self.loop.eval_world_model_rollouts,
                 eval_every=max(1, target), save_every=max(1, self.loop.model_train_steps),
                 reward_eval_horizons=())
+            # A latent policy reads the encoder that this training moves: its outputs
+            # before (kept from a run cut short) are what it is realigned to after.
+            realigning = self.latent and self.loop.policy_realign_steps > 0 and epoch > 0
+            snapshot = policy_realign.snapshot_path(self.output_dir, epoch)
+            if realigning and not os.path.exists(snapshot):
+                policy_realign.snapshot(self._learner().network, self._world_model(),
+                                        self._start_arrays(), snapshot, seed=self.seed + epoch)
             _, self.world_model = world_model_trainer.train(
                 training, schedule, arrays=arrays, world_model=self.world_model)
+            if realigning:
+                self._realign_policy(epoch, snapshot)
         self._run_phase(f"world_model_{epoch}", run)
+
+    def _realign_policy(self, epoch, snapshot):
+        """rl/policy_realign.py: the policy trained toward its snapshot's outputs on the
+        trained encoder's latents, and saved."""
+        result = policy_realign.realign(self._learner().network, self._world_model(),
+                                        self._start_arrays(), snapshot,
+                                        self.loop.policy_realign_steps, seed=self.seed + epoch)
+        self.checkpointer.save(int(self.checkpointer.iteration.numpy()),
+                               int(self.checkpointer.env_steps.numpy()))
+        print(f"[epoch {epoch + 1}/{self.loop.epochs}] {policy_realign.describe(result)}",
+              flush=True)
+        last = self.state.data["real_env_steps"]
+        self._write_metrics("realign", last - 1, last,
+                            {f"realign/{k}": v for k, v in result.items()})
+
+    def _start_arrays(self):
+        return start_arrays(self._data_arrays()[0], self.loop.simulated_starts_all_epochs)
 
     def train_policy(self, epoch: int) -> None:
         def run():
@@ -279,9 +305,9 @@ class ModelBasedLoop:
 
         def run():
             explorer = self._explorer()
-            arrays = start_arrays(self._data_arrays()[0], self.loop.simulated_starts_all_epochs)
             exploration.train_explorer(explorer, self.explorer_checkpointer,
-                                       self._world_model(), arrays, self.loop, self.ppo,
+                                       self._world_model(), self._start_arrays(), self.loop,
+                                       self.ppo,
                                        self.output_dir, self.seed, epoch)
         self._run_phase(f"explore_{epoch}", run)
 
@@ -376,7 +402,7 @@ class ModelBasedLoop:
     def _simulated_env(self, world_model, seed):
         """The vector env PPO trains in: the pixel simulator, or latent imagination."""
         loop = self.loop
-        train_arrays = start_arrays(self._data_arrays()[0], loop.simulated_starts_all_epochs)
+        train_arrays = self._start_arrays()
         if self.latent:
             return LatentImaginationEnv(world_model, train_arrays, loop.simulated_batch_size,
                                         loop.simulated_rollout_length, seed=seed,

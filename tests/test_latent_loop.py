@@ -21,12 +21,13 @@ from tests.conftest import REPO, run_module
 # Entrypoints as subprocesses: tests/conftest.py explains the tiers.
 pytestmark = pytest.mark.slow
 
-# With held random actions mixed into the policy's collections and an exploration policy
-# in one of their 4 sub-envs, so that those paths run too.
+# With held random actions mixed into the policy's collections, an exploration policy
+# in one of their 4 sub-envs and the policy realigned after the second world-model
+# training, so that those paths run too.
 LOOP = ["--loop_hparams_set=rlmb_latent_tiny",
         "--loop_hparams=game=pong,real_random_hold_probability=0.05,"
         "simulated_random_hold_probability=0.1,simulated_random_hold_mean=3,"
-        "real_explore_share=0.25,explore_ppo_epochs_num=2"]
+        "real_explore_share=0.25,explore_ppo_epochs_num=2,policy_realign_steps=5"]
 PHASES = ["collect_0", "world_model_0", "ppo_0", "explore_0", "collect_1", "eval_0",
           "world_model_1", "ppo_1", "explore_1", "collect_2", "eval_1"]
 
@@ -92,6 +93,11 @@ def test_latent_loop_runs_every_phase(latent_loop_run):
     played = [float(m) for m in re.findall(r"the exploration policy played ([0-9.]+)% of "
                                            r"the steps", result.stdout)]
     assert played and all(0 < share <= 25 for share in played), played
+    # Realigned once, after the second world-model phase (the killed run's), from the
+    # snapshot it took before training.
+    realigned = [r for r in read_metrics(out) if r["name"] == "realign/kl_after"]
+    assert [(r["phase"], r["step"]) for r in realigned] == [("realign", 400)], realigned
+    assert os.listdir(os.path.join(out, "policy_realign")) == ["snapshot_001.npz"]
     assert os.path.exists(os.path.join(out, "learning_curve.png"))
     assert os.listdir(os.path.join(out, "world_model", "videos"))
     tree = json.load(open(os.path.join(out, "hparams.json")))["loop_hparams"]
