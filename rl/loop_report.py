@@ -17,6 +17,29 @@ def references(game: str, config, loop) -> Dict[str, float]:
     return baselines.references(game, config, loop.eval_episodes, loop.eval_envs, seed=0)
 
 
+def collector(hold, learning, has_policy, explore, exploring, envs) -> str:
+    """Who plays a real collection, in words: the policy (learning from it with
+    `learning`, a RealEnvPPO), or random actions held `hold` steps on average; with
+    `explore` held random actions mixed in, with `exploring` of the `envs` sub-envs handed
+    to the exploration policy."""
+    if learning is not None:
+        who = (f"the current policy, a PPO update every {learning.updates.epoch_length} "
+               "steps per env")
+    elif has_policy:
+        who = "the current policy"
+    elif hold > 1:
+        who = f"uniform random actions held for {hold} steps on average"
+    else:
+        who = "a uniform random policy"
+    if explore is not None:
+        who += (f"; each env starts holding a random action ({hold:g} steps on average) "
+                f"with probability {explore.probability:g} a step")
+    if exploring:
+        who += (f"; in {exploring} of the {envs} envs the exploration policy takes over at "
+                "a random step")
+    return who
+
+
 def plot_learning_curve(output_dir: str, game: str, found: Dict[str, float]) -> None:
     """learning_curve.png: every evaluated setting's raw return against real steps."""
     series = {}

@@ -33,11 +33,9 @@ from models.latent_world_model import LatentWorldModel
 from models.world_model import WorldModel
 from problems import atari, dataset_files, input_pipeline
 from rl import baselines, datagen, evaluation, exploration, loop_report, loop_schedule, ppo
-from rl import ppo_loop, real_env_ppo, rollout, run_dir
-from rl import collect as collect_lib
-from rl import metrics as metrics_lib
+from rl import policy_realign, ppo_loop, real_env_ppo, rollout, run_dir, world_model_eval
+from rl import collect as collect_lib, metrics as metrics_lib, world_model_trainer
 from rl.checkpoints import restore_newest_intact
-from rl import policy_realign, world_model_eval, world_model_trainer
 from rl.imagination_env import LatentImaginationEnv
 from rl.loop_state import LoopState
 from rl.simulated_env import SimulatedBatchEnv, start_arrays
@@ -111,23 +109,11 @@ class ModelBasedLoop:
                     else:
                         policy = lambda obs: explore(act(obs, temperature))[0]  # noqa: E731
             hold = self.loop.initial_collection_mean_hold
-            if learning is not None:
-                who = (f"the current policy, a PPO update every "
-                       f"{learning.updates.epoch_length} steps per env")
-            elif policy is not None:
-                who = "the current policy"
-            elif hold > 1:
-                who = f"uniform random actions held for {hold} steps on average"
-            else:
-                who = "a uniform random policy"
-            if explore is not None:
-                who += (f"; each env starts holding a random action ({hold:g} steps on "
-                        f"average) with probability {explore.probability:g} a step")
+            who = loop_report.collector(hold, learning, policy is not None, explore,
+                                        exploring, self.loop.real_collection_envs)
             if exploring:
                 split = self._split_actor(index, policy, learning, exploring, steps)
                 policy = split.act
-                who += (f"; in {exploring} of the {self.loop.real_collection_envs} envs the "
-                        "exploration policy takes over at a random step")
             print(f"[collect {index}] {steps} real steps with {who}", flush=True)
             stats = datagen.generate(self.data_dir, self.game, steps, self.loop,
                                      policy=policy, config=self.config, dataset=self.dataset,
@@ -245,22 +231,16 @@ class ModelBasedLoop:
             _, self.world_model = world_model_trainer.train(
                 training, schedule, arrays=arrays, world_model=self.world_model)
             if realigning:
-                self._realign_policy(epoch, snapshot)
+                result = policy_realign.realign(
+                    self.learner.network, self.world_model, self._start_arrays(), snapshot,
+                    self.loop.policy_realign_steps, seed=self.seed + epoch)
+                self.checkpointer.save(int(self.checkpointer.iteration.numpy()),
+                                       int(self.checkpointer.env_steps.numpy()))
+                print(f"[epoch {epoch + 1}] {policy_realign.describe(result)}", flush=True)
+                last = self.state.data["real_env_steps"]
+                self._write_metrics("realign", last - 1, last,
+                                    {f"realign/{k}": v for k, v in result.items()})
         self._run_phase(f"world_model_{epoch}", run)
-
-    def _realign_policy(self, epoch, snapshot):
-        """rl/policy_realign.py: the policy trained toward its snapshot's outputs on the
-        trained encoder's latents, and saved."""
-        result = policy_realign.realign(self._learner().network, self._world_model(),
-                                        self._start_arrays(), snapshot,
-                                        self.loop.policy_realign_steps, seed=self.seed + epoch)
-        self.checkpointer.save(int(self.checkpointer.iteration.numpy()),
-                               int(self.checkpointer.env_steps.numpy()))
-        print(f"[epoch {epoch + 1}/{self.loop.epochs}] {policy_realign.describe(result)}",
-              flush=True)
-        last = self.state.data["real_env_steps"]
-        self._write_metrics("realign", last - 1, last,
-                            {f"realign/{k}": v for k, v in result.items()})
 
     def _start_arrays(self):
         return start_arrays(self._data_arrays()[0], self.loop.simulated_starts_all_epochs)
