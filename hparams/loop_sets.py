@@ -55,7 +55,9 @@ def rlmb_base() -> HParams:
         # A latent loop's policy reads the world model's encoder, which each epoch's
         # training moves: after it, this many Adam steps train the policy on the new
         # latents of real windows toward its own outputs on the old ones
-        # (rl/policy_realign.py). 0: PPO starts the epoch from the moved inputs.
+        # (rl/policy_realign.py). 0: PPO starts the epoch from the moved inputs. Off:
+        # realigned, Kung-Fu Master and Krull scored no higher over the epochs
+        # (benchmarks/RESULTS.md, "The encoder moves under the policy").
         policy_realign_steps=0,
         # Mean steps each uniform random action is held in the initial collection (1: a
         # fresh action every step, as SimPLe). See rl/collect.random_policy.

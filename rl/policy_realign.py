@@ -2,9 +2,9 @@
 
 A latent loop's policy reads the encoder's latents, and every epoch's world-model training
 moves the encoder: the same real frames get new latents, and the policy PPO trained on
-the old ones acts differently on them (one epoch moved a Breakout run's greedy actions on
-30% of its real states; benchmarks/RESULTS.md). PPO in the new epoch then starts from a
-partly scrambled policy, and its small steps spend the epoch finding what it had.
+the old ones acts differently on a good share of them (benchmarks/encoder_drift.py).
+PPO in the new epoch then starts from a partly scrambled policy, and its small steps
+may spend part of the epoch finding what it had.
 
 Before the world model trains, `snapshot` records the policy's logits and values on
 windows of the real data as the old encoder reads them; after it, `realign` trains the
