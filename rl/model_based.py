@@ -232,7 +232,7 @@ class ModelBasedLoop:
                 training, schedule, arrays=arrays, world_model=self.world_model)
             if realigning:
                 result = policy_realign.realign(
-                    self.learner.network, self.world_model, self._start_arrays(), snapshot,
+                    self._learner().network, self.world_model, self._start_arrays(), snapshot,
                     self.loop.policy_realign_steps, seed=self.seed + epoch)
                 self.checkpointer.save(int(self.checkpointer.iteration.numpy()),
                                        int(self.checkpointer.env_steps.numpy()))
