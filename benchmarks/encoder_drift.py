@@ -30,29 +30,14 @@ from rl import runtime  # noqa: E402
 runtime.set_up()  # before TensorFlow runs an op: its CPU allocator, its log levels
 
 import loop_run  # noqa: E402
-from models.latent_world_model import LatentWorldModel  # noqa: E402
 from problems import input_pipeline  # noqa: E402
-from rl import loop_schedule, policy_realign  # noqa: E402
+from rl import policy_realign  # noqa: E402
 from rl.simulated_env import start_arrays  # noqa: E402
 
 
-def _model_at(loop, num_actions, frame_shape, path):
-    model = LatentWorldModel(loop_schedule.world_model_hparams(loop), num_actions,
-                             tuple(frame_shape))
-    model.checkpoint.restore(path).expect_partial()
-    return model
-
-
-def _actions(network, latents):
-    logits = network(tf.constant(latents), training=False).logits.numpy().astype(np.float64)
-    logits -= logits.max(-1, keepdims=True)
-    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-
-
 def _compare(network, old_latents, new_latents):
-    old, new = _actions(network, old_latents), _actions(network, new_latents)
-    agreement = float(np.mean(old.argmax(-1) == new.argmax(-1)))
-    kl = float(np.mean(np.sum(np.exp(old) * (old - new), -1)))
+    old_logits, _ = policy_realign.outputs(network, old_latents)
+    agreement, kl = policy_realign.departure(network, new_latents, old_logits)
     return f"greedy actions the same on {agreement:.3f} of the windows, KL {kl:.4f}"
 
 
@@ -68,8 +53,10 @@ def main():
     checkpoints = tf.train.get_checkpoint_state(
         os.path.join(args.output_dir, "world_model", "checkpoints")).all_model_checkpoint_paths
     old_path, new_path = args.old or checkpoints[-2], args.new or checkpoints[-1]
-    old = _model_at(loop, num_actions, frame_shape, old_path)
-    new = _model_at(loop, num_actions, frame_shape, new_path)
+    old = loop_run.restore_world_model(args, loop, num_actions, frame_shape,
+                                       checkpoint=old_path)
+    new = loop_run.restore_world_model(args, loop, num_actions, frame_shape,
+                                       checkpoint=new_path)
     network = loop_run.restore_policy(args, loop, old.latent_size, num_actions)
     arrays = start_arrays(input_pipeline.load_split(data_dir, dataset, "train"),
                           loop.simulated_starts_all_epochs)
@@ -85,21 +72,19 @@ def main():
           f"(their spread about their mean: {spread:.4f})")
     print(f"the run's newest policy on the old and the new encoding: "
           f"{_compare(network, old_latents, new_latents)}")
-    reference = [v.numpy() for v in network.trainable_variables]
+    reference = network.get_weights()
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = os.path.join(tmp, "snapshot.npz")
         policy_realign.snapshot(network, old, arrays, snapshot, seed=1)
         result = policy_realign.realign(network, new, arrays, snapshot, args.steps, seed=1)
     print(f"realigned ({args.steps} steps): {policy_realign.describe(result)}")
-    realigned = _actions(network, new_latents)
-    for variable, value in zip(network.trainable_variables, reference):
-        variable.assign(value)
-    original = _actions(network, old_latents)
-    agreement = float(np.mean(original.argmax(-1) == realigned.argmax(-1)))
-    kl = float(np.mean(np.sum(np.exp(original) * (original - realigned), -1)))
+    realigned = network.get_weights()
+    network.set_weights(reference)
+    original, _ = policy_realign.outputs(network, old_latents)
+    network.set_weights(realigned)
+    agreement, kl = policy_realign.departure(network, new_latents, original)
     print(f"on the {args.windows} windows, the realigned policy on the new encoding against "
           f"the policy on the old: greedy actions the same on {agreement:.3f}, KL {kl:.4f}")
-
 
 if __name__ == "__main__":
     main()

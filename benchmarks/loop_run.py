@@ -40,12 +40,13 @@ def open_run(args):
             (fmt["height"], fmt["width"], fmt["channels"]))
 
 
-def restore_world_model(args, loop, num_actions, frame_shape, overrides=""):
-    """The run's latent world model at its newest checkpoint; `overrides` ('k=v,...')
-    change its hparams (what it trains with from here, not its shapes)."""
+def restore_world_model(args, loop, num_actions, frame_shape, overrides="", checkpoint=""):
+    """The run's latent world model at its newest checkpoint (or at `checkpoint`, a path);
+    `overrides` ('k=v,...') change its hparams (what it trains with from here, not its
+    shapes)."""
     model = LatentWorldModel(loop_schedule.world_model_hparams(loop).parse(overrides),
                              num_actions, tuple(frame_shape))
-    model.checkpoint.restore(tf.train.latest_checkpoint(
+    model.checkpoint.restore(checkpoint or tf.train.latest_checkpoint(
         os.path.join(args.output_dir, "world_model", "checkpoints"))).expect_partial()
     return model
 

@@ -47,14 +47,15 @@ def snapshot(network, world_model, arrays: Dict[str, np.ndarray], path: str,
     starts = _window_starts(arrays["frame"], arrays["episode"], world_model.stack_size,
                             SNAPSHOT_WINDOWS, seed)
     latents = world_model.encode_windows(arrays["frame"], starts)
-    logits, values = _outputs(network, latents)
+    logits, values = outputs(network, latents)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp.npz"
     np.savez(tmp, starts=starts, frames=len(arrays["frame"]), logits=logits, values=values)
     os.replace(tmp, path)
 
 
-def _outputs(network, latents):
+def outputs(network, latents):
+    """The policy network's logits and values (numpy) on `latents`, in chunks."""
     logits, values = [], []
     for i in range(0, len(latents), 4096):
         out = network(tf.constant(latents[i:i + 4096]), training=False)
@@ -68,10 +69,10 @@ def _log_softmax(logits):
     return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 
 
-def _departure(network, latents, logits):
-    """(The share of windows whose greedy action is the snapshot's, the mean KL from the
-    snapshot's action distribution to the network's.)"""
-    new_logits, _ = _outputs(network, latents)
+def departure(network, latents, logits):
+    """(The share of `latents` where the network's greedy action is that of `logits`, the
+    mean KL divergence from the distribution of `logits` to the network's.)"""
+    new_logits, _ = outputs(network, latents)
     old, new = _log_softmax(logits.astype(np.float64)), _log_softmax(new_logits)
     kl = float(np.mean(np.sum(np.exp(old) * (old - new), -1)))
     return float(np.mean(np.argmax(new_logits, -1) == np.argmax(logits, -1))), kl
@@ -94,7 +95,7 @@ def realign(network, world_model, arrays: Dict[str, np.ndarray], path: str, step
         raise ValueError(f"{path} was taken on {frames} frames, the data now has "
                          f"{len(arrays['frame'])}")
     latents = world_model.encode_windows(arrays["frame"], starts)
-    agreement_before, kl_before = _departure(network, latents, target_logits)
+    agreement_before, kl_before = departure(network, latents, target_logits)
     optimizer = tf.keras.optimizers.Adam(LEARNING_RATE)
     variables = network.trainable_variables
 
@@ -109,13 +110,12 @@ def realign(network, world_model, arrays: Dict[str, np.ndarray], path: str, step
             loss = kl + VALUE_WEIGHT * value_error
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
-
     rng = np.random.default_rng(seed)
     for _ in range(steps):
         rows = rng.integers(0, len(latents), min(BATCH_SIZE, len(latents)))
         train_step(tf.constant(latents[rows]), tf.constant(target_logits[rows]),
                    tf.constant(target_values[rows], tf.float32))
-    agreement_after, kl_after = _departure(network, latents, target_logits)
+    agreement_after, kl_after = departure(network, latents, target_logits)
     return {"greedy_agreement_before": agreement_before, "kl_before": kl_before,
             "greedy_agreement_after": agreement_after, "kl_after": kl_after}
 
